@@ -1,0 +1,35 @@
+# Two entry points, both self-installing on a fresh machine:
+#   make run   -> create .venv, install, start hirebot (no Slack tokens: a local demo/shell)
+#   make test  -> create .venv, install with dev extras, run ruff and the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+export TOKENIZERS_PARALLELISM := false
+export HF_HUB_OFFLINE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test install lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch first, pinned: an unpinned resolve pulls gigabytes of CUDA wheels.
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/hirebot run
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot handlers models tests bench
+
+test: $(STAMP)
+	$(BIN)/ruff check bot handlers models tests bench
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

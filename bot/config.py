@@ -1,0 +1,76 @@
+"""One typed settings object, read from the environment and ``.env``.
+
+Everything configurable lives here so that the CLI, the Slack app and the tests agree on defaults,
+and so an admin can see every knob in one place.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.documents import DocumentLimits
+
+
+class Settings(BaseSettings):
+    """hirebot's settings; env names are the field names upper-cased with ``HIREBOT_``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HIREBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(default_factory=lambda: Path(user_data_dir("hirebot", appauthor=False)))
+    shared_data_dir: Path | None = Field(
+        default=None,
+        description="Folder with the public training datasets (../shared/data in development).",
+    )
+
+    # Models
+    embedding_model: str = "all-MiniLM-L6-v2"
+    embedding_precision: str = "auto"
+    classifier_dir: Path | None = Field(
+        default=None, description="Trained classifier folder; default: the bundled one."
+    )
+    torch_threads: int = 0
+
+    # Screening
+    fit_threshold: float = 0.6
+    maybe_threshold: float = 0.3
+    top_categories: int = 3
+
+    # Uploads
+    max_file_mb: float = 10.0
+    max_zip_members: int = 200
+    max_zip_total_mb: float = 100.0
+    max_zip_depth: int = 2
+    min_cv_words: int = 30
+
+    # Personal data
+    retention_days: int = 30
+
+    log_level: str = "INFO"
+
+    def document_limits(self) -> DocumentLimits:
+        return DocumentLimits(
+            max_file_bytes=int(self.max_file_mb * 1024 * 1024),
+            max_zip_members=self.max_zip_members,
+            max_zip_total_bytes=int(self.max_zip_total_mb * 1024 * 1024),
+            max_zip_depth=self.max_zip_depth,
+            min_words=self.min_cv_words,
+        )
+
+    def resolved_shared_data(self) -> Path | None:
+        """The public datasets: the setting, else ``../shared/data`` beside the checkout."""
+        if self.shared_data_dir is not None:
+            return self.shared_data_dir
+        candidate = Path(__file__).resolve().parents[2] / "shared" / "data"
+        return candidate if candidate.is_dir() else None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,298 @@
+"""The CV occupational classifier: stacked TF-IDF and MiniLM features into one linear SVM.
+
+Why this recipe (measured with ``hirebot eval classifier``; see the model card):
+
+* MiniLM sees only the first 256 tokens; TF-IDF over words and character n-grams sees the whole
+  CV. Together they beat either alone by 8-10 accuracy points on livecareer.
+* A CV's first line is usually its headline ("STAFF ACCOUNTANT"): it gets its own embedding and
+  its own small TF-IDF block.
+* Label-name features (similarity of the CV to each category's name, and whether the name occurs
+  in the text) give classes with only a handful of examples a prior from their names; they lift
+  the 166-CV deduplicated set from 0.90 to 0.92 accuracy.
+* The original recipe's ``SVC(gamma="auto")`` is flat on normalised 384-d embeddings (gamma=1/384)
+  and collapses to the majority class; a linear SVM on the stacked blocks does not.
+
+Scores are turned into probabilities with a single softmax temperature fitted on out-of-fold
+decisions, which keeps the ranking of the SVM and is trivially persisted.
+
+Persistence is arrays in safetensors plus JSON (vocabularies, parameters): nothing is unpickled,
+so a model folder from a user-writable path cannot execute code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.svm import LinearSVC
+
+from models.taxonomy import category_phrases
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+HEADLINE_MAX_WORDS = 12
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Block weights and sizes; the defaults are the measured best on livecareer."""
+
+    word_max_features: int = 50_000
+    char_max_features: int = 50_000
+    w_word: float = 1.0
+    w_char: float = 1.0
+    w_head_tfidf: float = 0.5
+    w_body_emb: float = 1.0
+    w_head_emb: float = 1.0
+    w_label_sim: float = 2.0
+    w_label_match: float = 1.0
+    C: float = 1.0
+    seed: int = 0
+
+
+def headline_of(text: str) -> str:
+    """The first non-empty line, capped: most CVs open with the candidate's job title."""
+    for line in text.split("\n"):
+        line = line.strip()
+        if line:
+            return " ".join(line.split()[:HEADLINE_MAX_WORDS])
+    return ""
+
+
+@dataclass
+class EncodedCVs:
+    """What the classifier needs of a batch of CVs; embeddings are computed once and reused."""
+
+    texts: list[str]
+    headlines: list[str]
+    body_emb: np.ndarray
+    head_emb: np.ndarray
+
+    def subset(self, idx: Sequence[int] | np.ndarray) -> EncodedCVs:
+        idx = np.asarray(idx)
+        return EncodedCVs(
+            [self.texts[i] for i in idx],
+            [self.headlines[i] for i in idx],
+            self.body_emb[idx],
+            self.head_emb[idx],
+        )
+
+
+def encode_cvs(texts: Sequence[str], embedder, *, progress: bool = False) -> EncodedCVs:
+    headlines = [headline_of(t) for t in texts]
+    body = embedder.encode(list(texts), progress=progress)
+    head = embedder.encode(headlines)
+    return EncodedCVs(list(texts), headlines, body, head)
+
+
+_NON_WORD = re.compile(r"[^a-z0-9+#.]+")
+
+
+def _normalise_for_match(text: str) -> str:
+    return " " + _NON_WORD.sub(" ", text.lower()) + " "
+
+
+def label_match_features(texts: Sequence[str], classes: Sequence[str]) -> np.ndarray:
+    """How often each category's name or alias occurs in the text (capped at 5, scaled to 1)."""
+    phrases = [
+        [" " + _NON_WORD.sub(" ", p.lower()).strip() + " " for p in category_phrases(c)]
+        for c in classes
+    ]
+    out = np.zeros((len(texts), len(classes)), dtype=np.float32)
+    for i, text in enumerate(texts):
+        norm = _normalise_for_match(text)
+        for j, plist in enumerate(phrases):
+            out[i, j] = min(max(norm.count(p) for p in plist), 5) / 5.0
+    return out
+
+
+def _word_vectorizer(max_features: int, vocabulary=None) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        sublinear_tf=True,
+        ngram_range=(1, 2),
+        min_df=2,
+        max_features=max_features,
+        stop_words="english",
+        vocabulary=vocabulary,
+        dtype=np.float32,
+    )
+
+
+def _char_vectorizer(max_features: int, vocabulary=None) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        sublinear_tf=True,
+        analyzer="char_wb",
+        ngram_range=(3, 5),
+        min_df=2,
+        max_features=max_features,
+        vocabulary=vocabulary,
+        dtype=np.float32,
+    )
+
+
+def _head_vectorizer(vocabulary=None) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        sublinear_tf=True, ngram_range=(1, 2), vocabulary=vocabulary, dtype=np.float32
+    )
+
+
+class CVClassifier:
+    """Category classifier over :class:`EncodedCVs`; see the module docstring for the recipe."""
+
+    def __init__(self, recipe: Recipe | None = None) -> None:
+        self.recipe = recipe or Recipe()
+        self.classes: list[str] = []
+        self.temperature: float = 1.0
+        self.label_emb: np.ndarray | None = None
+        self.coef: np.ndarray | None = None
+        self.intercept: np.ndarray | None = None
+        self._word: TfidfVectorizer | None = None
+        self._char: TfidfVectorizer | None = None
+        self._head: TfidfVectorizer | None = None
+        self.metadata: dict = {}
+
+    # ----------------------------------------------------------------------------- features
+    def _features(self, enc: EncodedCVs):
+        r = self.recipe
+        assert self._word and self._char and self._head and self.label_emb is not None
+        blocks = [
+            self._word.transform(enc.texts) * r.w_word,
+            self._char.transform(enc.texts) * r.w_char,
+            self._head.transform(enc.headlines) * r.w_head_tfidf,
+            csr_matrix(enc.body_emb * r.w_body_emb),
+            csr_matrix(enc.head_emb * r.w_head_emb),
+            csr_matrix((enc.body_emb @ self.label_emb.T) * r.w_label_sim),
+            csr_matrix(label_match_features(enc.texts, self.classes) * r.w_label_match),
+        ]
+        return hstack(blocks, format="csr", dtype=np.float32)
+
+    # ----------------------------------------------------------------------------- training
+    def fit(self, enc: EncodedCVs, labels: Sequence[str], embedder) -> CVClassifier:
+        r = self.recipe
+        self.classes = sorted(set(labels))
+        self.label_emb = embedder.encode([category_phrases(c)[0] for c in self.classes])
+        self._word = _word_vectorizer(r.word_max_features).fit(enc.texts)
+        self._char = _char_vectorizer(r.char_max_features).fit(enc.texts)
+        self._head = _head_vectorizer().fit(enc.headlines)
+        svm = LinearSVC(C=r.C, class_weight="balanced", random_state=r.seed)
+        svm.fit(self._features(enc), np.asarray(labels))
+        coef = svm.coef_.astype(np.float32)
+        intercept = svm.intercept_.astype(np.float32)
+        if len(self.classes) == 2:  # binary LinearSVC has one row; make it two-sided
+            coef = np.vstack([-coef, coef])
+            intercept = np.array([-intercept[0], intercept[0]], dtype=np.float32)
+        self.coef, self.intercept = coef, intercept
+        return self
+
+    def fit_temperature(self, decisions: np.ndarray, labels: Sequence[str]) -> float:
+        """Pick the softmax temperature that minimises log-loss on out-of-fold decisions."""
+        index = {c: i for i, c in enumerate(self.classes)}
+        y = np.array([index[label] for label in labels])
+        best_t, best_nll = 1.0, np.inf
+        for t in np.exp(np.linspace(np.log(0.02), np.log(5.0), 200)):
+            p = _softmax(decisions / t)
+            nll = -np.mean(np.log(p[np.arange(len(y)), y] + 1e-12))
+            if nll < best_nll:
+                best_t, best_nll = float(t), float(nll)
+        self.temperature = best_t
+        return best_t
+
+    # ----------------------------------------------------------------------------- inference
+    def decision_function(self, enc: EncodedCVs) -> np.ndarray:
+        assert self.coef is not None and self.intercept is not None
+        x = self._features(enc)
+        return np.asarray(x @ self.coef.T) + self.intercept
+
+    def predict_proba(self, enc: EncodedCVs) -> np.ndarray:
+        return _softmax(self.decision_function(enc) / self.temperature)
+
+    def predict(self, enc: EncodedCVs) -> list[str]:
+        return [self.classes[i] for i in self.decision_function(enc).argmax(1)]
+
+    # ----------------------------------------------------------------------------- persistence
+    def save(self, folder: Path) -> None:
+        from safetensors.numpy import save_file
+
+        folder.mkdir(parents=True, exist_ok=True)
+        assert self._word and self._char and self._head and self.label_emb is not None
+        arrays = {
+            "coef": self.coef.astype(np.float16),
+            "intercept": self.intercept.astype(np.float32),
+            "label_emb": self.label_emb.astype(np.float32),
+            "idf_word": self._word.idf_.astype(np.float32),
+            "idf_char": self._char.idf_.astype(np.float32),
+            "idf_head": self._head.idf_.astype(np.float32),
+        }
+        # safetensors writes the raw buffer: a Fortran-ordered array (LinearSVC's coef_) would
+        # come back transposed-scrambled, so force C order.
+        save_file(
+            {k: np.ascontiguousarray(v) for k, v in arrays.items()},
+            str(folder / "head.safetensors"),
+        )
+        vocab = {
+            "word": _ordered_vocab(self._word),
+            "char": _ordered_vocab(self._char),
+            "head": _ordered_vocab(self._head),
+        }
+        (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False))
+        config = {
+            "format_version": FORMAT_VERSION,
+            "classes": self.classes,
+            "temperature": self.temperature,
+            "recipe": self.recipe.__dict__,
+            "metadata": self.metadata,
+        }
+        (folder / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
+
+    @classmethod
+    def load(cls, folder: Path) -> CVClassifier:
+        from safetensors.numpy import load_file
+
+        config = json.loads((folder / "config.json").read_text())
+        if config.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"{folder}: unsupported classifier format {config.get('format_version')}")
+        self = cls(Recipe(**config["recipe"]))
+        self.classes = list(config["classes"])
+        self.temperature = float(config["temperature"])
+        self.metadata = config.get("metadata", {})
+        arrays = load_file(str(folder / "head.safetensors"))
+        self.coef = arrays["coef"].astype(np.float32)
+        self.intercept = arrays["intercept"]
+        self.label_emb = arrays["label_emb"]
+        vocab = json.loads((folder / "vocab.json").read_text())
+        self._word = _restore(_word_vectorizer(0, _as_index(vocab["word"])), arrays["idf_word"])
+        self._char = _restore(_char_vectorizer(0, _as_index(vocab["char"])), arrays["idf_char"])
+        self._head = _restore(_head_vectorizer(_as_index(vocab["head"])), arrays["idf_head"])
+        return self
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _ordered_vocab(vec: TfidfVectorizer) -> list[str]:
+    terms = [""] * len(vec.vocabulary_)
+    for term, i in vec.vocabulary_.items():
+        terms[i] = term
+    return terms
+
+
+def _as_index(terms: list[str]) -> dict[str, int]:
+    return {t: i for i, t in enumerate(terms)}
+
+
+def _restore(vec: TfidfVectorizer, idf: np.ndarray) -> TfidfVectorizer:
+    vec.max_features = None
+    vec.min_df = 1
+    vec.idf_ = idf
+    return vec
