@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.svm import LinearSVC
 
 from models.taxonomy import category_phrases
@@ -51,18 +51,67 @@ class Recipe:
     w_char: float = 1.0
     w_head_tfidf: float = 0.5
     w_body_emb: float = 1.0
-    w_head_emb: float = 1.0
+    w_head_emb: float = 0.5
     w_label_sim: float = 2.0
     w_label_match: float = 1.0
     C: float = 1.0
     seed: int = 0
 
 
-def headline_of(text: str) -> str:
-    """The first non-empty line, capped: most CVs open with the candidate's job title."""
+_CONTACT_LINE = re.compile(r"@|https?://|www\.|\d{3}|\|")
+_SECTION_WORDS = {
+    "summary", "profile", "objective", "experience", "education", "skills", "contact",
+    "resume", "curriculum", "vitae", "cv", "information", "details", "highlights",
+}
+
+
+def learn_title_words(texts: Sequence[str], min_count: int = 2) -> list[str]:
+    """Words that open several CVs' first lines: the vocabulary of job titles.
+
+    livecareer CVs open with the job title, real CVs usually with the candidate's name; knowing
+    which words make up titles lets :func:`headline_of` tell the two apart.
+    """
+    counts: dict[str, int] = {}
+    for text in texts:
+        first = next((ln.strip() for ln in text.split("\n") if ln.strip()), "")
+        words = first.split()
+        if not 1 <= len(words) <= 8 or _CONTACT_LINE.search(first):
+            continue
+        for word in {w.lower().strip(".,:;()") for w in words}:
+            if (
+                word.isalpha()
+                and len(word) > 1
+                and word not in _SECTION_WORDS
+                and word not in ENGLISH_STOP_WORDS
+            ):
+                counts[word] = counts.get(word, 0) + 1
+    return sorted(w for w, n in counts.items() if n >= min_count)
+
+
+def headline_of(text: str, title_words: frozenset[str] | set[str] = frozenset()) -> str:
+    """The CV's job-title line, or "" when its opening lines hold none.
+
+    Looks at the first four non-empty lines, skipping contact lines, section headings, long
+    sentences and lines without any title word (a name such as "Ebony Moore"), so a name is
+    never mistaken for the candidate's occupation. With no ``title_words`` the first line is
+    taken as is.
+    """
+    seen = 0
     for line in text.split("\n"):
         line = line.strip()
-        if line:
+        if not line:
+            continue
+        seen += 1
+        if seen > 4:
+            break
+        if not title_words:
+            return " ".join(line.split()[:HEADLINE_MAX_WORDS])
+        words = [w.lower().strip(".,:;()") for w in line.split()]
+        if len(words) > 10 or _CONTACT_LINE.search(line):
+            continue
+        if set(words) <= _SECTION_WORDS:
+            continue
+        if any(w in title_words for w in words):
             return " ".join(line.split()[:HEADLINE_MAX_WORDS])
     return ""
 
@@ -86,8 +135,15 @@ class EncodedCVs:
         )
 
 
-def encode_cvs(texts: Sequence[str], embedder, *, progress: bool = False) -> EncodedCVs:
-    headlines = [headline_of(t) for t in texts]
+def encode_cvs(
+    texts: Sequence[str],
+    embedder,
+    *,
+    title_words: Sequence[str] = (),
+    progress: bool = False,
+) -> EncodedCVs:
+    vocab = frozenset(title_words)
+    headlines = [headline_of(t, vocab) for t in texts]
     body = embedder.encode(list(texts), progress=progress)
     head = embedder.encode(headlines)
     return EncodedCVs(list(texts), headlines, body, head)
@@ -150,6 +206,7 @@ class CVClassifier:
     def __init__(self, recipe: Recipe | None = None) -> None:
         self.recipe = recipe or Recipe()
         self.classes: list[str] = []
+        self.title_words: list[str] = []
         self.temperature: float = 1.0
         self.label_emb: np.ndarray | None = None
         self.coef: np.ndarray | None = None
@@ -175,8 +232,17 @@ class CVClassifier:
         return hstack(blocks, format="csr", dtype=np.float32)
 
     # ----------------------------------------------------------------------------- training
-    def fit(self, enc: EncodedCVs, labels: Sequence[str], embedder) -> CVClassifier:
+    def fit(
+        self,
+        enc: EncodedCVs,
+        labels: Sequence[str],
+        embedder,
+        *,
+        title_words: Sequence[str] = (),
+    ) -> CVClassifier:
+        """Fit on CVs encoded with ``title_words`` (kept, so serving picks headlines alike)."""
         r = self.recipe
+        self.title_words = list(title_words)
         self.classes = sorted(set(labels))
         self.label_emb = embedder.encode([category_phrases(c)[0] for c in self.classes])
         self._word = _word_vectorizer(r.word_max_features).fit(enc.texts)
@@ -246,6 +312,7 @@ class CVClassifier:
         config = {
             "format_version": FORMAT_VERSION,
             "classes": self.classes,
+            "title_words": self.title_words,
             "temperature": self.temperature,
             "recipe": self.recipe.__dict__,
             "metadata": self.metadata,
@@ -258,9 +325,11 @@ class CVClassifier:
 
         config = json.loads((folder / "config.json").read_text())
         if config.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"{folder}: unsupported classifier format {config.get('format_version')}")
+            found = config.get("format_version")
+            raise ValueError(f"{folder}: unsupported classifier format {found}")
         self = cls(Recipe(**config["recipe"]))
         self.classes = list(config["classes"])
+        self.title_words = list(config.get("title_words", []))
         self.temperature = float(config["temperature"])
         self.metadata = config.get("metadata", {})
         arrays = load_file(str(folder / "head.safetensors"))

@@ -258,7 +258,8 @@ def _read_any(
             raise _Fail(UNSUPPORTED_TYPE, kind.split(":", 1)[1])
         return [_finish(display, data, "text", _decode_text(data), limits)]
     except _Fail as exc:
-        logger.info("document %r rejected: %s", display, exc.code)
+        # The name is left out on purpose: CV file names usually carry the candidate's name.
+        logger.info("document rejected: %s", exc.code)
         return [DocumentError(display, exc.code, exc.message)]
 
 
@@ -623,8 +624,7 @@ def _read_zip(
     results = _expand_zip(display, data, limits, depth, budget)
     codes = Counter(r.code for r in results if isinstance(r, DocumentError))
     logger.info(
-        "archive %r: %d documents read, rejected: %s",
-        display,
+        "archive: %d documents read, rejected: %s",
         len(results) - sum(codes.values()),
         dict(codes) or "none",
     )

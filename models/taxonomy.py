@@ -43,7 +43,9 @@ CATEGORIES: tuple[Category, ...] = (
     Category("fitness", "Fitness", ("health and fitness", "personal trainer", "trainer")),
     Category("healthcare", "Healthcare", ("nurse", "nursing", "medical", "patient care")),
     Category("hr", "HR", ("human resources", "recruiter", "recruitment")),
-    Category("information-technology", "Information Technology", ("it support", "it")),
+    Category(
+        "information-technology", "Information Technology", ("it support", "information systems")
+    ),
     Category("public-relations", "Public Relations", ("communications",)),
     Category("sales", "Sales", ("sales representative",)),
     Category("teacher", "Teacher", ("teaching", "education")),

@@ -1,0 +1,29 @@
+"""Logging for the CLI and the bot: one format, level from settings, noisy libraries quietened."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+
+
+def configure_logging(level: str = "INFO") -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("transformers", "sentence_transformers", "httpx", "urllib3", "pypdf"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    # torch.ao's eager quantisation prints a deprecation banner on every use; it is still the
+    # supported CPU path for our int8 fallback.
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module="torch")
+    warnings.filterwarnings("ignore", message=".*torch.ao.quantization.*")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover
+        pass

@@ -1,0 +1,55 @@
+"""Shared fixtures: real bundled model, real CV files, real public data when present."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CVS = FIXTURES / "cvs"
+
+
+def shared_data_dir() -> Path | None:
+    env = os.environ.get("HIREBOT_SHARED_DATA_DIR") or os.environ.get("HIREBOT_SHARED_DATA")
+    if env and Path(env).is_dir():
+        return Path(env)
+    candidate = Path(__file__).resolve().parents[2] / "shared" / "data"
+    return candidate if candidate.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    path = shared_data_dir()
+    if path is None:
+        pytest.skip("public datasets (../shared/data or HIREBOT_SHARED_DATA_DIR) are absent")
+    return path
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from models.embeddings import FastEmbedder
+
+    return FastEmbedder()
+
+
+@pytest.fixture(scope="session")
+def screening_model(embedder):
+    from models.screening import ScreeningModel
+
+    return ScreeningModel.load(embedder=embedder)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path, monkeypatch):
+    """Each test gets its own data dir; the cached settings object is rebuilt."""
+    from bot.config import get_settings
+
+    monkeypatch.setenv("HIREBOT_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

@@ -1,0 +1,200 @@
+"""The `hirebot screen` contract, on real CV files and the bundled model."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+
+import pytest
+
+from bot import cli
+from tests.conftest import CVS
+
+ACCOUNTANT_PDF = CVS / "01-Accountant.pdf"
+ACCOUNTANT_DOCX = CVS / "01-Accountant.docx"
+DESKTOP_DOCX = CVS / "01-Desktop_Support.docx"
+OFFICE_PDF = CVS / "02-Office_Coordinator.pdf"
+SAMPLE_TXT = CVS / "sample_resume.txt"
+
+
+@pytest.fixture(autouse=True)
+def _share_model(screening_model, monkeypatch):
+    """Load the bundled model once per session, through the same loader the CLI uses."""
+    monkeypatch.setattr(cli, "load_screening_model", lambda settings: screening_model)
+
+
+def run_json(capsys, *args: str) -> tuple[int, list[dict], str]:
+    code = cli.main(["screen", *args, "--json"])
+    out = capsys.readouterr()
+    lines = [json.loads(line) for line in out.out.splitlines() if line.strip()]
+    return code, lines, out.out
+
+
+def test_json_contract_for_every_format(capsys):
+    code, results, _ = run_json(
+        capsys, str(ACCOUNTANT_PDF), str(DESKTOP_DOCX), str(SAMPLE_TXT), "--role", "Accountant"
+    )
+    assert code == 0
+    assert [r["file"] for r in results] == [p.name for p in (ACCOUNTANT_PDF, DESKTOP_DOCX,
+                                                             SAMPLE_TXT)]
+    for r in results:
+        assert set(r) == {
+            "file", "role", "verdict", "score", "category", "top_categories", "evidence", "model"
+        }
+        assert r["role"] == "Accountant"
+        assert r["verdict"] in {"fit", "maybe", "no_fit"}
+        assert 0.0 <= r["score"] <= 1.0
+        assert r["category"] == r["top_categories"][0][0]
+        probs = [p for _, p in r["top_categories"]]
+        assert probs == sorted(probs, reverse=True) and sum(probs) <= 1.0 + 1e-6
+        assert set(r["evidence"]) == {"matched", "missing", "snippets"}
+        assert not set(r["evidence"]["matched"]) & set(r["evidence"]["missing"])
+        assert len(r["evidence"]["snippets"]) <= 3
+        assert r["model"]["name"] == "hirebot-cv-screener" and r["model"]["version"]
+
+
+def test_right_role_scores_higher_than_wrong_role(capsys):
+    _, acc, _ = run_json(capsys, str(ACCOUNTANT_PDF), "--role", "Senior Accountant")
+    _, chef, _ = run_json(capsys, str(ACCOUNTANT_PDF), "--role", "Pastry Chef")
+    assert acc[0]["category"] == "Accountant"
+    assert acc[0]["verdict"] == "fit"
+    assert chef[0]["verdict"] == "no_fit"
+    assert acc[0]["score"] > chef[0]["score"] + 0.3
+    assert acc[0]["evidence"]["matched"], "an accountant's CV shows accounting skills"
+
+
+def test_snippets_are_short_and_never_contact_details(capsys):
+    _, results, _ = run_json(capsys, str(SAMPLE_TXT), "--role", "Senior Software Engineer")
+    full_text = SAMPLE_TXT.read_text()
+    for snippet in results[0]["evidence"]["snippets"]:
+        assert len(snippet) <= 160
+        assert "@" not in snippet and not re.search(r"\d{3}\W+\d{4}", snippet)
+    assert sum(len(s) for s in results[0]["evidence"]["snippets"]) < len(full_text) / 2
+
+
+def test_same_file_same_bytes_alone_or_in_a_batch(capsys):
+    _, _, first = run_json(capsys, str(OFFICE_PDF), "--role", "Office Manager")
+    _, _, second = run_json(capsys, str(OFFICE_PDF), "--role", "Office Manager")
+    _, batch, _ = run_json(
+        capsys, str(ACCOUNTANT_PDF), str(OFFICE_PDF), str(SAMPLE_TXT), "--role", "Office Manager"
+    )
+    assert first == second
+    assert json.loads(first) == batch[1]
+
+
+def test_pdf_and_docx_of_the_same_cv_agree(capsys):
+    _, results, _ = run_json(capsys, str(ACCOUNTANT_PDF), str(ACCOUNTANT_DOCX), "--role",
+                             "Accountant")
+    assert results[0]["category"] == results[1]["category"] == "Accountant"
+    assert results[0]["verdict"] == results[1]["verdict"]
+
+
+def test_zip_gives_one_line_per_member_and_bad_members_do_not_stop_the_batch(tmp_path, capsys):
+    archive = tmp_path / "batch.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(ACCOUNTANT_PDF, "cvs/a.pdf")
+        zf.writestr("cvs/empty.txt", b"")
+        zf.write(SAMPLE_TXT, "cvs/b.txt")
+        zf.writestr("../../escape.txt", SAMPLE_TXT.read_bytes())
+    code, results, _ = run_json(capsys, str(archive), "--role", "Accountant")
+    assert code == 2
+    assert len(results) == 4
+    assert results[1]["error"]["code"] == "empty_file"
+    assert {"verdict", "score"} <= set(results[0]) and {"verdict", "score"} <= set(results[2])
+    assert not (tmp_path.parent / "escape.txt").exists()
+    assert all(".." not in r["file"].split("/") for r in results)
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "code"),
+    [
+        ("empty.pdf", b"", "empty_file"),
+        ("broken.pdf", b"%PDF-1.7\n" + bytes(range(256)) * 20, "corrupt_pdf"),
+        ("noise.txt", bytes(range(256)) * 40, "not_text"),
+        ("short.txt", b"Nurse. Five years on a ward.", "too_few_words"),
+    ],
+)
+def test_unreadable_cv_gives_error_line_and_exit_2(tmp_path, capsys, name, payload, code):
+    bad = tmp_path / name
+    bad.write_bytes(payload)
+    exit_code, results, _ = run_json(capsys, str(bad), str(SAMPLE_TXT), "--role", "Nurse")
+    assert exit_code == 2
+    assert results[0] == {"file": name, "error": results[0]["error"]}
+    assert results[0]["error"]["code"] == code and results[0]["error"]["message"]
+    assert "verdict" in results[1]
+
+
+def test_missing_file_is_reported_not_raised(tmp_path, capsys):
+    code, results, _ = run_json(capsys, str(tmp_path / "nope.pdf"), "--role", "Nurse")
+    assert code == 2 and results[0]["error"]["code"] == "not_found"
+
+
+def test_oversize_file_is_rejected_by_the_size_setting(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HIREBOT_MAX_FILE_MB", "0.01")
+    from bot.config import get_settings
+
+    get_settings.cache_clear()
+    code, results, _ = run_json(capsys, str(ACCOUNTANT_PDF), "--role", "Accountant")
+    assert code == 2 and results[0]["error"]["code"] == "too_large"
+
+
+@pytest.mark.parametrize("role", ["", "   ", "x" * 121, "Nurse\x07"])
+def test_bad_role_exits_2_with_a_message(capsys, role):
+    code = cli.main(["screen", str(SAMPLE_TXT), "--role", role, "--json"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("hirebot: ") and "Traceback" not in err
+
+
+def test_jd_skills_drive_the_evidence(tmp_path, capsys):
+    jd = tmp_path / "jd.txt"
+    jd.write_text(
+        "Senior Software Engineer. You will build services in Python and Django on AWS, "
+        "with PostgreSQL and Docker, and mentor the team. Experience with Kubernetes, Java "
+        "and Hadoop is a plus. Strong communication skills are required."
+    )
+    _, results, _ = run_json(capsys, str(SAMPLE_TXT), "--role", "Software Engineer",
+                             "--jd", str(jd))
+    evidence = results[0]["evidence"]
+    jd_words = jd.read_text().lower()
+    assert evidence["matched"] and all(s in jd_words for s in evidence["matched"])
+    assert "python" in evidence["matched"]
+    assert all(s in jd_words for s in evidence["missing"])
+
+
+def test_table_output_is_readable(capsys):
+    code = cli.main(["screen", str(ACCOUNTANT_PDF), "--role", "Accountant"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.splitlines()[0].startswith("file") and "01-Accountant.pdf" in out
+    assert re.search(r"\b(Fit|Maybe|No fit)\b", out)
+
+
+def test_unseen_titles_map_to_sensible_categories(screening_model):
+    from models.taxonomy import category_name
+
+    expected = {
+        "Registered Nurse": "Healthcare",
+        "Pastry Chef": "Chef",
+        "Senior DevOps Engineer": "DevOps Engineer",
+        "Payroll Clerk": "Accountant",
+        "Primary School Teacher": "Teacher",
+    }
+    for title, category in expected.items():
+        profile = screening_model.role_profile(title)
+        top = screening_model.classifier.classes[int(profile.distribution.argmax())]
+        assert category_name(top) == category, title
+        assert profile.skills, title
+
+
+def test_bundled_model_folder_holds_no_pickles():
+    from models.screening import BUNDLED_DIR
+
+    suffixes = {p.suffix for p in BUNDLED_DIR.iterdir()}
+    assert suffixes <= {".json", ".safetensors", ".md"}
+    assert (BUNDLED_DIR / "MODEL_CARD.md").read_text().count("sha256") >= 1
+
+
+def test_run_demo_screens_the_bundled_sample(capsys):
+    assert cli.main(["run"]) == 0
+    assert "sample_resume.txt" in capsys.readouterr().out
