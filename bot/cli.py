@@ -27,6 +27,10 @@ class UserError(Exception):
     """A problem with what the user asked for; reported as one line, exit 2."""
 
 
+class ConfigError(Exception):
+    """hirebot is set up wrongly (missing or mismatched model); one line, exit 1."""
+
+
 def validate_role(role: str) -> str:
     role = " ".join((role or "").split())
     if not role:
@@ -42,11 +46,14 @@ def validate_role(role: str) -> str:
 def load_screening_model(settings: Settings):
     from models.screening import ScreeningModel
 
-    return ScreeningModel.load(
-        settings.classifier_dir,
-        embedding_model=settings.embedding_model,
-        precision=settings.embedding_precision,
-    )
+    try:
+        return ScreeningModel.load(
+            settings.classifier_dir,
+            embedding_model=settings.embedding_model,
+            precision=settings.embedding_precision,
+        )
+    except (FileNotFoundError, ValueError) as exc:
+        raise ConfigError(f"cannot load the screening model: {exc}") from None
 
 
 def read_inputs(paths: list[Path], settings: Settings) -> list:
@@ -188,10 +195,15 @@ def cmd_eval_classifier(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _save_eval(folder: Path, report: dict) -> None:
-    from models.classifier import CVClassifier
+    from dataclasses import asdict
+
+    from models.classifier import CVClassifier, Recipe
     from models.training import write_model_card
 
-    (folder / "EVAL.json").write_text(json.dumps(report, indent=2))
+    # The figures belong to the recipe (folds refit it), so the card shows them only while the
+    # folder's model was trained with the same recipe.
+    saved = {**report, "recipe": asdict(Recipe())}
+    (folder / "EVAL.json").write_text(json.dumps(saved, indent=2))
     write_model_card(folder, CVClassifier.load(folder).metadata)
 
 
@@ -255,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"hirebot: {exc}", file=sys.stderr)
         return EXIT_REJECTED
+    except ConfigError as exc:
+        print(f"hirebot: {exc}", file=sys.stderr)
+        return EXIT_FAULT
     except KeyboardInterrupt:
         return 130
     except Exception:  # noqa: BLE001 - last line of defence: one line for the user, log for us

@@ -338,11 +338,15 @@ _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b
 
 
 def _sniff(data: bytes) -> str:
-    """Decide the type from the bytes: "pdf", "zip", "text" or "unsupported:<message>"."""
-    if b"%PDF-" in data[:1024]:
-        return "pdf"
+    """Decide the type from the bytes: "pdf", "zip", "text" or "unsupported:<message>".
+
+    Containers are recognised by their magic at offset 0 before a PDF header is searched for:
+    a ZIP that stores (does not compress) a PDF carries ``%PDF-`` in its first kilobyte too.
+    """
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return "zip"
+    if b"%PDF-" in data[:1024]:
+        return "pdf"
     if data.startswith(_OLE_MAGIC):
         if "EncryptedPackage".encode("utf-16-le") in data:
             return (

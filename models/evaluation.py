@@ -39,7 +39,7 @@ def evaluate_dataset(
         list(skf.split(texts, y)), desc=f"{data.name} folds", disable=not progress
     ):
         clf = CVClassifier(recipe or Recipe(seed=seed)).fit(
-            enc.subset(tr), list(y[tr]), embedder, title_words=title_words
+            enc.subset(tr), list(y[tr]), title_words=title_words
         )
         preds["hirebot"][te] = clf.predict(enc.subset(te))
 

@@ -3,7 +3,10 @@ category even though neither is a label.
 
 The bank holds real job titles with known categories: every category's name and aliases, plus the
 headlines of the training CVs ("STAFF ACCOUNTANT", "EXECUTIVE CHEF", ...). A title's category
-distribution is a similarity-weighted vote of its nearest bank entries in MiniLM space.
+distribution is a similarity-weighted vote of its nearest bank entries in MiniLM space. Each
+headline entry votes with the number of CVs that carry it under that category, and the curated
+names and aliases vote as several CVs: job-board labels are noisy (livecareer files "Software
+Engineer" CVs under Arts, Banking, Hadoop and Digital Media alike).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 
 from models.taxonomy import CATEGORIES, category_phrases
 
+CURATED_VOTES = 3.0
 _TITLE_OK = re.compile(r"^[A-Za-z][A-Za-z &/,.'+#-]{1,60}$")
 
 
@@ -32,6 +36,7 @@ class TitleBank:
     titles: list[str]
     labels: list[str]
     embeddings: np.ndarray  # (n, d), L2-normalised
+    weights: np.ndarray  # (n,) votes per entry
     k: int = 15
     temperature: float = 0.05
 
@@ -39,25 +44,19 @@ class TitleBank:
     def build(
         cls, headlines: Sequence[str], labels: Sequence[str], embedder, *, classes: Sequence[str]
     ) -> TitleBank:
-        seen: set[tuple[str, str]] = set()
-        titles: list[str] = []
-        title_labels: list[str] = []
+        votes: dict[tuple[str, str], float] = {}
         for cat in classes:
             for phrase in category_phrases(cat):
-                key = (phrase.lower(), cat)
-                if key not in seen:
-                    seen.add(key)
-                    titles.append(phrase)
-                    title_labels.append(cat)
+                votes[(phrase, cat)] = CURATED_VOTES
         for headline, label in zip(headlines, labels, strict=True):
             title = " ".join(headline.split()).title()
-            key = (title.lower(), label)
-            if plausible_title(title) and key not in seen:
-                seen.add(key)
-                titles.append(title)
-                title_labels.append(label)
+            if plausible_title(title):
+                votes[(title, label)] = votes.get((title, label), 0.0) + 1.0
+        keys = list(votes)
+        titles = [t for t, _ in keys]
         embeddings = embedder.encode(titles)
-        return cls(titles, title_labels, embeddings)
+        weights = np.array([votes[k] for k in keys], dtype=np.float32)
+        return cls(titles, [c for _, c in keys], embeddings, weights)
 
     def distribution(
         self, title_emb: np.ndarray, classes: Sequence[str], *, exclude: str | None = None
@@ -73,7 +72,7 @@ class TitleBank:
             sims = np.where([t.lower() == lowered for t in self.titles], -np.inf, sims)
         k = min(self.k, len(sims))
         top = np.argpartition(-sims, k - 1)[:k]
-        weights = np.exp((sims[top] - sims[top].max()) / self.temperature)
+        weights = np.exp((sims[top] - sims[top].max()) / self.temperature) * self.weights[top]
         index = {c: i for i, c in enumerate(classes)}
         out = np.zeros(len(classes), dtype=np.float64)
         for j, w in zip(top, weights, strict=True):
@@ -87,7 +86,10 @@ class TitleBank:
         from safetensors.numpy import save_file
 
         save_file(
-            {"embeddings": np.ascontiguousarray(self.embeddings.astype(np.float16))},
+            {
+                "embeddings": np.ascontiguousarray(self.embeddings.astype(np.float16)),
+                "weights": np.ascontiguousarray(self.weights.astype(np.float32)),
+            },
             str(folder / "titles.safetensors"),
         )
         payload = {
@@ -103,8 +105,15 @@ class TitleBank:
         from safetensors.numpy import load_file
 
         payload = json.loads((folder / "titles.json").read_text())
-        emb = load_file(str(folder / "titles.safetensors"))["embeddings"].astype(np.float32)
-        return cls(payload["titles"], payload["labels"], emb, payload["k"], payload["temperature"])
+        arrays = load_file(str(folder / "titles.safetensors"))
+        return cls(
+            payload["titles"],
+            payload["labels"],
+            arrays["embeddings"].astype(np.float32),
+            arrays["weights"],
+            payload["k"],
+            payload["temperature"],
+        )
 
 
 def known_category_ids() -> list[str]:

@@ -1,11 +1,16 @@
 """Screen CVs for a role: a verdict, a calibrated score, categories and evidence.
 
 The score answers one question with a probability: "does this CV belong to the occupation this
-role title (and JD) names?". Four signals feed a logistic calibrator fitted on held-out CV/title
+role title (and JD) names?". These signals feed a logistic calibrator fitted on held-out CV/title
 pairs during training (titles are other CVs' real headlines, same or different category):
 
-1. the classifier's probability mass on the role's categories, ``sum_c P(role=c) * P(cv=c)``;
-2. similarity of the role title to the CV's headline, 3. to the CV's opening text;
+1. the classifier's probability mass on the role's categories, ``sum_c P(role=c) * P(cv=c)``,
+   the CV's top category probability, and their ratio. Real-world CVs get flatter distributions
+   than the training CVs; training pairs therefore come twice, once with flattened
+   probabilities, so the calibrator learns to lean on the other signals when the classifier is
+   unsure (before that, an accountant's CV scored "maybe" for Pastry Chef);
+2. similarity of the role title to the CV's headline (when it has a job-title line; a flag says
+   whether it has), 3. to the CV's opening text;
 4. the share of the role's expected skills that the CV shows.
 
 Output is rounded and built only from the file's text and the model, so the same file and model
@@ -45,13 +50,30 @@ _CONTACT = re.compile(
 class VerdictCalibrator:
     """Logistic map from the four signals to P(fit); coefficients are fitted in training."""
 
-    coef: list[float] = field(default_factory=lambda: [1.0, 3.0, 3.0, 1.0])
-    intercept: float = -2.0
+    coef: list[float] = field(default_factory=lambda: [1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 1.0])
+    intercept: float = 0.0
 
+    @staticmethod
     def features(
-        self, role_mass: float, head_sim: float, body_sim: float, coverage: float
+        role_mass: float,
+        top_prob: float,
+        head_sim: float | None,
+        body_sim: float,
+        coverage: float,
     ) -> np.ndarray:
-        return np.array([np.log(role_mass + 1e-4), head_sim, body_sim, coverage])
+        """``head_sim`` is None when the CV has no job-title line."""
+        has_head = head_sim is not None
+        return np.array(
+            [
+                np.log(role_mass + 0.01),
+                np.log(top_prob + 0.01),
+                np.log(role_mass / max(top_prob, 1e-9) + 0.01),
+                head_sim if has_head else 0.0,
+                1.0 if has_head else 0.0,
+                body_sim,
+                coverage,
+            ]
+        )
 
     def score(self, x: np.ndarray) -> float:
         z = float(np.dot(self.coef, x) + self.intercept)
@@ -106,6 +128,14 @@ class ScreeningModel:
 
             embedder = FastEmbedder(embedding_model, precision=precision)
         classifier = CVClassifier.load(folder)
+        trained_dim = classifier.embedding_dim
+        if trained_dim != getattr(embedder, "dim", trained_dim):
+            trained_with = classifier.metadata.get("embedding_model", "another model")
+            raise ValueError(
+                f"the classifier in {folder} was trained on {trained_with} embeddings "
+                f"({trained_dim}-d) but the configured embedding model gives {embedder.dim}-d; "
+                "retrain it with `hirebot train classifier` after changing the model"
+            )
         calib = json.loads((folder / "verdict.json").read_text())
         return cls(
             classifier,
@@ -113,7 +143,8 @@ class ScreeningModel:
             SkillLexicon.load(folder / "skills.json"),
             VerdictCalibrator(calib["coef"], calib["intercept"]),
             embedder,
-            version=classifier.metadata.get("version") or model_version(folder),
+            version=_served_version(classifier.metadata.get("version") or model_version(folder),
+                                    embedder),
         )
 
     @property
@@ -181,7 +212,8 @@ class ScreeningModel:
         role_mass = float(np.dot(role.distribution, probs))
         x = self.calibrator.features(
             role_mass,
-            float(enc.head_emb[i] @ role.embedding),
+            float(probs.max()),
+            float(enc.head_emb[i] @ role.embedding) if enc.headlines[i] else None,
             float(enc.body_emb[i] @ role.embedding),
             coverage,
         )
@@ -262,6 +294,13 @@ def _shorten(line: str) -> str:
         return line
     cut = line[: MAX_SNIPPET_CHARS - 1].rsplit(" ", 1)[0]
     return cut + "…"
+
+
+def _served_version(weights_version: str, embedder) -> str:
+    """Weights version plus embedding precision: bf16 and int8 serving differ in the last digits,
+    so "same version, same bytes" must name both."""
+    precision = getattr(embedder, "precision", None)
+    return f"{weights_version}+{precision}" if precision else weights_version
 
 
 def model_version(folder: Path) -> str:

@@ -44,7 +44,9 @@ CATEGORIES: tuple[Category, ...] = (
     Category("healthcare", "Healthcare", ("nurse", "nursing", "medical", "patient care")),
     Category("hr", "HR", ("human resources", "recruiter", "recruitment")),
     Category(
-        "information-technology", "Information Technology", ("it support", "information systems")
+        "information-technology",
+        "Information Technology",
+        ("it support", "information systems", "software engineer", "software developer"),
     ),
     Category("public-relations", "Public Relations", ("communications",)),
     Category("sales", "Sales", ("sales representative",)),

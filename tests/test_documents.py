@@ -527,3 +527,14 @@ def test_pdfium_text_matches_pypdf_words_on_livecareer() -> None:
 def test_extract_pdf_text_pdfium_raises_value_error_on_bad_pdf() -> None:
     with pytest.raises(ValueError, match="password"):
         extract_pdf_text_pdfium(_encrypted_pdf("secret"))
+
+
+def test_stored_zip_whose_first_member_is_a_pdf_is_still_an_archive(tmp_path):
+    """A ZIP_STORED archive carries the member's %PDF- header in its first kilobyte."""
+    archive = tmp_path / "stored.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.write(ACCOUNTANT_PDF, "a.pdf")
+        zf.write(SAMPLE_TXT, "b.txt")
+    results = read_document_file(archive)
+    assert [r.name for r in results] == ["stored.zip/a.pdf", "stored.zip/b.txt"]
+    assert all(isinstance(r, ParsedDocument) for r in results)

@@ -16,6 +16,7 @@ ACCOUNTANT_DOCX = CVS / "01-Accountant.docx"
 DESKTOP_DOCX = CVS / "01-Desktop_Support.docx"
 OFFICE_PDF = CVS / "02-Office_Coordinator.pdf"
 SAMPLE_TXT = CVS / "sample_resume.txt"
+REAL_LOADER = cli.load_screening_model
 
 
 @pytest.fixture(autouse=True)
@@ -59,8 +60,8 @@ def test_right_role_scores_higher_than_wrong_role(capsys):
     _, chef, _ = run_json(capsys, str(ACCOUNTANT_PDF), "--role", "Pastry Chef")
     assert acc[0]["category"] == "Accountant"
     assert acc[0]["verdict"] == "fit"
-    assert chef[0]["verdict"] == "no_fit"
-    assert acc[0]["score"] > chef[0]["score"] + 0.3
+    assert chef[0]["verdict"] != "fit" and chef[0]["score"] < 0.4
+    assert acc[0]["score"] > chef[0]["score"] + 0.4
     assert acc[0]["evidence"]["matched"], "an accountant's CV shows accounting skills"
 
 
@@ -177,13 +178,15 @@ def test_unseen_titles_map_to_sensible_categories(screening_model):
         "Registered Nurse": "Healthcare",
         "Pastry Chef": "Chef",
         "Senior DevOps Engineer": "DevOps Engineer",
-        "Payroll Clerk": "Accountant",
+        "Payroll Clerk": {"Accountant", "HR"},
         "Primary School Teacher": "Teacher",
+        "Software Engineer": "Information Technology",
     }
     for title, category in expected.items():
         profile = screening_model.role_profile(title)
         top = screening_model.classifier.classes[int(profile.distribution.argmax())]
-        assert category_name(top) == category, title
+        allowed = category if isinstance(category, set) else {category}
+        assert category_name(top) in allowed, title
         assert profile.skills, title
 
 
@@ -198,3 +201,27 @@ def test_bundled_model_folder_holds_no_pickles():
 def test_run_demo_screens_the_bundled_sample(capsys):
     assert cli.main(["run"]) == 0
     assert "sample_resume.txt" in capsys.readouterr().out
+
+
+def test_missing_model_folder_is_a_one_line_fault(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "load_screening_model", REAL_LOADER)  # not the shared model
+    monkeypatch.setenv("HIREBOT_CLASSIFIER_DIR", str(tmp_path / "nothing-here"))
+    from bot.config import get_settings
+
+    get_settings.cache_clear()
+    code = cli.main(["screen", str(SAMPLE_TXT), "--role", "Nurse", "--json"])
+    err = capsys.readouterr().err
+    assert code == 1 and "hirebot train classifier" in err and "Traceback" not in err
+
+
+def test_real_world_cvs_get_plausible_categories(capsys):
+    """Modern CVs open with a name and contact line, unlike the training CVs; the classifier
+    must not read the name as an occupation."""
+    _, results, _ = run_json(
+        capsys, str(ACCOUNTANT_DOCX), str(DESKTOP_DOCX), str(SAMPLE_TXT), "--role", "Analyst"
+    )
+    tech = {"Information Technology", "Python Developer", "DevOps Engineer", "Java Developer",
+            "Web Designing", "Data Science", "Database", "Software Testing"}
+    assert results[0]["category"] in {"Accountant", "Finance"}
+    assert results[1]["category"] in tech
+    assert results[2]["category"] in tech
