@@ -287,14 +287,19 @@ decisions. Recipe: `{meta['recipe']}`.
 ## Metrics
 - Out-of-fold (3-fold) accuracy on the training data: {m['oof_accuracy']:.3f}; log-loss
   {m['oof_log_loss']:.3f}.
-- Verdict calibration on {v['heldout_pairs']} held-out CV/title pairs (titles are other CVs' real
-  headlines, half from the CV's own category): AUC {v['auc']:.3f}, Brier {v['brier']:.3f}, expected
-  calibration error {v['ece']:.3f}; "fit" verdicts are right {v['fit_precision']:.1%} of the time,
-  "no fit" {v['no_fit_precision']:.1%}; {v['share_maybe']:.1%} land in "maybe".
+- Verdict calibration on {v['heldout_pairs']} held-out CV/title pairs (30% of CVs held out; titles
+  are other CVs' real headlines, one from the CV's own category and one from another; every pair
+  also appears with flattened classifier probabilities and without the CV's headline, the two ways
+  real-world CVs differ from the training CVs): AUC {v['auc']:.3f}, Brier {v['brier']:.3f},
+  expected calibration error {v['ece']:.3f}; "fit" verdicts are right {v['fit_precision']:.1%} of
+  the time, "no fit" {v['no_fit_precision']:.1%}; {v['share_maybe']:.1%} land in "maybe".
 {eval_section}
 ## Limits
-Labels are job-board categories and are noisy (an "ADVOCATE" CV can be a nurse's). The score says
-whether a CV belongs to the role's occupation, not how good the candidate is; it is a screening
-aid for a person, never a decision.
+Labels are job-board categories and are noisy (an "ADVOCATE" CV can be a nurse's; livecareer files
+"Software Engineer" CVs under four different industries). The taxonomy has no office/administration
+category, so such CVs get flat category probabilities. The training CVs are older US job-board
+CVs; modern CVs (name and contact lines first, shorter) are classified less confidently, which the
+calibrator accounts for but cannot fully undo. The score says whether a CV belongs to the role's
+occupation, not how good the candidate is; it is a screening aid for a person, never a decision.
 """
     (folder / "MODEL_CARD.md").write_text(card)
