@@ -15,6 +15,7 @@ import unicodedata
 from pathlib import Path
 
 from bot.config import Settings, get_settings
+from bot.generator_commands import GeneratorUserError
 from bot.logging_setup import configure_logging
 
 logger = logging.getLogger("hirebot")
@@ -209,7 +210,7 @@ def _save_eval(folder: Path, report: dict) -> None:
 
 # ------------------------------------------------------------------------------------ run
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """Until the Slack app lands: a short demo that screens a bundled CC0 CV."""
+    """Until the Slack app lands: a short demo that screens a bundled CC0 CV and writes a JD."""
     from models.screening import BUNDLED_DIR
 
     demo_cv = BUNDLED_DIR.parent / "demo" / "sample_resume.txt"
@@ -222,7 +223,14 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         print()
         if code != EXIT_OK:
             return code
-    return EXIT_OK
+    from bot.generator_commands import cmd_jobpost
+
+    print('$ hirebot jobpost "Data Scientist" --stream')
+    return cmd_jobpost(
+        argparse.Namespace(title="Data Scientist", n=1, seed=0, max_new_tokens=400, stream=True,
+                           json=False, model=None),
+        settings,
+    )
 
 
 # ------------------------------------------------------------------------------------ main
@@ -252,6 +260,10 @@ def build_parser() -> argparse.ArgumentParser:
     eval_clf.add_argument("--save", type=Path, help="model folder whose card gets the figures")
     eval_clf.set_defaults(func=cmd_eval_classifier)
 
+    from bot.generator_commands import add_parsers
+
+    add_parsers(sub, train_sub, eval_sub)
+
     run = sub.add_parser("run", help="run the bot (no Slack tokens: a local demo)")
     run.set_defaults(func=cmd_run)
     return parser
@@ -264,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
     try:
         return args.func(args, settings)
-    except UserError as exc:
+    except (UserError, GeneratorUserError) as exc:
         print(f"hirebot: {exc}", file=sys.stderr)
         return EXIT_REJECTED
     except ConfigError as exc:

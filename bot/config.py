@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     classifier_dir: Path | None = Field(
         default=None, description="Trained classifier folder; default: the bundled one."
     )
+    generator_dir: Path | None = Field(
+        default=None, description="Trained JD generator folder; default: the bundled one."
+    )
     torch_threads: int = 0
 
     # Screening

@@ -1,0 +1,126 @@
+"""A lean GPT-2 decoder for serving, reading the weights of a Hugging Face ``GPT2LMHeadModel``.
+
+Why: the bundled generator is small (a few million parameters), so on a CPU each new token costs
+far more in framework overhead (module calls, cache objects, logits processors) than in
+arithmetic. This path runs the same maths with a handful of tensor ops per layer and a
+preallocated key/value cache, in fp32 on the very same tensors, so its output matches the
+Hugging Face model to float rounding (``tests/test_generator.py`` checks it) and bits/char is
+unchanged. ``bench/generation.py`` measures it against plain ``generate()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from transformers import GPT2LMHeadModel
+
+
+@dataclass
+class _Layer:
+    ln1: tuple[torch.Tensor, torch.Tensor]
+    qkv_w: torch.Tensor
+    qkv_b: torch.Tensor
+    proj_w: torch.Tensor
+    proj_b: torch.Tensor
+    ln2: tuple[torch.Tensor, torch.Tensor]
+    fc_w: torch.Tensor
+    fc_b: torch.Tensor
+    out_w: torch.Tensor
+    out_b: torch.Tensor
+
+
+@dataclass
+class KVCache:
+    keys: list[torch.Tensor]
+    values: list[torch.Tensor]
+    length: int
+
+
+class FastGPT2:
+    """Prefill and one-token steps over a preallocated cache; shares the model's tensors."""
+
+    def __init__(self, model: GPT2LMHeadModel):
+        config = model.config
+        activation = getattr(config, "activation_function", "gelu_new")
+        if activation not in {"gelu_new", "gelu_pytorch_tanh"}:
+            raise ValueError("FastGPT2 supports GPT-2's tanh GELU only")
+        self.n_head = config.n_head
+        self.d_model = config.n_embd
+        self.head_dim = config.n_embd // config.n_head
+        self.max_positions = config.n_positions
+        self.eps = config.layer_norm_epsilon
+        t = model.transformer
+        self.wte = t.wte.weight.detach()
+        self.wpe = t.wpe.weight.detach()
+        self.lm_head = model.lm_head.weight.detach()
+        self.ln_f = (t.ln_f.weight.detach(), t.ln_f.bias.detach())
+        self.layers = []
+        for block in t.h:
+            self.layers.append(_Layer(
+                ln1=(block.ln_1.weight.detach(), block.ln_1.bias.detach()),
+                qkv_w=block.attn.c_attn.weight.detach(), qkv_b=block.attn.c_attn.bias.detach(),
+                proj_w=block.attn.c_proj.weight.detach(), proj_b=block.attn.c_proj.bias.detach(),
+                ln2=(block.ln_2.weight.detach(), block.ln_2.bias.detach()),
+                fc_w=block.mlp.c_fc.weight.detach(), fc_b=block.mlp.c_fc.bias.detach(),
+                out_w=block.mlp.c_proj.weight.detach(), out_b=block.mlp.c_proj.bias.detach(),
+            ))
+
+    def new_cache(self, rows: int) -> KVCache:
+        shape = (rows, self.n_head, self.max_positions, self.head_dim)
+        return KVCache([torch.empty(shape) for _ in self.layers],
+                       [torch.empty(shape) for _ in self.layers], 0)
+
+    @torch.no_grad()
+    def step(self, ids: torch.Tensor, mask: torch.Tensor, cache: KVCache | None,
+             ) -> tuple[torch.Tensor, KVCache]:
+        """Feed ``ids`` (rows x new) given the full padding ``mask``; last position's logits."""
+        rows, new = ids.shape
+        if cache is None:
+            cache = self.new_cache(rows)
+        start, end = cache.length, cache.length + new
+        if end > self.max_positions:
+            raise ValueError("sequence longer than the model's context")
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, start:end]
+        x = self.wte[ids] + self.wpe[positions]
+        keep = mask[:, None, None, :end].bool()
+        if new > 1:
+            causal = torch.ones(new, end, dtype=torch.bool).tril(diagonal=start)
+            keep = keep & causal
+        for layer, k_cache, v_cache in zip(self.layers, cache.keys, cache.values, strict=True):
+            h = F.layer_norm(x, (self.d_model,), *layer.ln1, self.eps)
+            qkv = torch.addmm(layer.qkv_b, h.view(-1, self.d_model), layer.qkv_w)
+            q, k, v = qkv.view(rows, new, 3, self.n_head, self.head_dim).permute(2, 0, 3, 1, 4)
+            k_cache[:, :, start:end] = k
+            v_cache[:, :, start:end] = v
+            attn = F.scaled_dot_product_attention(
+                q, k_cache[:, :, :end], v_cache[:, :, :end], attn_mask=keep)
+            attn = attn.transpose(1, 2).reshape(-1, self.d_model)
+            x = x + torch.addmm(layer.proj_b, attn, layer.proj_w).view(rows, new, -1)
+            h = F.layer_norm(x, (self.d_model,), *layer.ln2, self.eps)
+            h = F.gelu(torch.addmm(layer.fc_b, h.view(-1, self.d_model), layer.fc_w),
+                       approximate="tanh")
+            x = x + torch.addmm(layer.out_b, h, layer.out_w).view(rows, new, -1)
+        cache.length = end
+        last = F.layer_norm(x[:, -1], (self.d_model,), *self.ln_f, self.eps)
+        return last @ self.lm_head.T, cache
+
+    @torch.no_grad()
+    def logits(self, ids: torch.Tensor) -> torch.Tensor:
+        """All positions' logits for one unpadded batch (used to check bits/char)."""
+        rows, new = ids.shape
+        positions = torch.arange(new).expand(rows, new)
+        x = self.wte[ids] + self.wpe[positions]
+        for layer in self.layers:
+            h = F.layer_norm(x, (self.d_model,), *layer.ln1, self.eps)
+            qkv = torch.addmm(layer.qkv_b, h.view(-1, self.d_model), layer.qkv_w)
+            q, k, v = qkv.view(rows, new, 3, self.n_head, self.head_dim).permute(2, 0, 3, 1, 4)
+            attn = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            attn = attn.transpose(1, 2).reshape(-1, self.d_model)
+            x = x + torch.addmm(layer.proj_b, attn, layer.proj_w).view(rows, new, -1)
+            h = F.layer_norm(x, (self.d_model,), *layer.ln2, self.eps)
+            h = F.gelu(torch.addmm(layer.fc_b, h.view(-1, self.d_model), layer.fc_w),
+                       approximate="tanh")
+            x = x + torch.addmm(layer.out_b, h, layer.out_w).view(rows, new, -1)
+        return F.layer_norm(x, (self.d_model,), *self.ln_f, self.eps) @ self.lm_head.T

@@ -1,0 +1,554 @@
+"""Write a job description from a title with the local GPT-2.
+
+Plain top-k / top-p sampling from a small GPT-2 falls into loops ("Sr. Business Development,
+Sr. Business Development, ...") and copies recruiters' contact details from its training ads.
+The decoder here keeps the lineage's sampling (top_k 40, top_p 0.9) and adds the safeguards that
+stop both: a ban on repeating any token n-gram, a repetition penalty over recent tokens, a
+minimum length before the end-of-text token may end the draft, and a contact scrubber on the text.
+Each safeguard is a field of :class:`Decoding`, so the evaluation can show its effect against the
+naive settings.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import torch
+from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
+
+from models.contact_scrub import scrub_contacts
+from models.gen_tokenizer import load_tokenizer
+from models.postings import format_prompt
+
+logger = logging.getLogger(__name__)
+
+BUNDLED_GENERATOR_DIR = Path(__file__).resolve().parent / "bundled" / "generator"
+MAX_TITLE_CHARS = 120
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """Sampling settings; :meth:`naive` is the lineage's plain sampling with no safeguards."""
+
+    top_k: int = 40
+    top_p: float = 0.9
+    temperature: float = 0.8
+    no_repeat_ngram: int = 4
+    repetition_penalty: float = 1.15
+    penalty_window: int = 64
+    min_new_tokens: int = 60
+    scrub_contacts: bool = True
+    title_boost: float = 2.0  # logit bonus for the title's words and its family's words
+    opener: bool = True  # start with a sentence that names the title (varies with the seed)
+    sections: tuple[str, ...] = ("Responsibilities", "Requirements", "Benefits")
+    opening_tokens: int = 60  # the opening paragraph ends at a blank line or this many tokens
+    section_tokens: int = 70
+
+    @classmethod
+    def naive(cls) -> Decoding:
+        return cls(temperature=1.0, no_repeat_ngram=0, repetition_penalty=1.0,
+                   min_new_tokens=0, scrub_contacts=False, title_boost=0.0, opener=False,
+                   sections=())
+
+
+@dataclass
+class Draft:
+    title: str
+    text: str
+    sections: dict[str, str]
+    model: dict[str, str]
+    new_tokens: int
+    seconds: float
+    finished: bool = True  # ended with end-of-text rather than the token limit
+
+    def as_json(self) -> dict:
+        return {"title": self.title, "text": self.text, "sections": self.sections,
+                "model": self.model, "new_tokens": self.new_tokens,
+                "seconds": round(self.seconds, 3)}
+
+
+class TitleError(ValueError):
+    """The title cannot be used as a prompt (empty, too long, control characters)."""
+
+
+def parse_title(raw: str) -> tuple[str, str]:
+    """Split "Data Scientist, remote, fintech" into the title and the extra prompt context."""
+    import unicodedata
+
+    if raw is None or not raw.strip():
+        raise TitleError("Please give a job title, e.g. \"Data Scientist\".")
+    if any(unicodedata.category(ch).startswith("C") for ch in raw):
+        raise TitleError("The job title contains control characters.")
+    text = " ".join(raw.split())
+    if len(text) > MAX_TITLE_CHARS:
+        raise TitleError(f"The job title is longer than {MAX_TITLE_CHARS} characters.")
+    title, _, context = text.partition(",")
+    title = title.strip()
+    if not any(ch.isalpha() for ch in title):
+        raise TitleError("The job title has no letters in it.")
+    return title, context.strip(" ,")
+
+
+def build_prompt(title: str, context: str = "") -> str:
+    prompt = format_prompt(title)
+    if context:
+        prompt += f"{title} ({context})\n\n"
+    return prompt
+
+
+# ------------------------------------------------------------------------------ sections
+SECTION_PATTERNS: dict[str, re.Pattern] = {
+    "responsibilities": re.compile(
+        r"^(key |main |your |core )?(responsibilities|duties|accountabilities|tasks|"
+        r"what you('ll| will) do|the role|role description|job description|about the role|"
+        r"main duties|day to day|job responsibilities|essential functions)\b", re.IGNORECASE),
+    "requirements": re.compile(
+        r"^(key |minimum |preferred |essential |desired |required )?(requirements|"
+        r"qualifications|skills|experience|person specification|who you are|what you('ll| will) "
+        r"need|about you|competencies|education|knowledge|criteria|what we('re| are) looking for|"
+        r"the ideal candidate|you have)\b", re.IGNORECASE),
+    "benefits": re.compile(
+        r"^(our |employee )?(benefits|what we offer|perks|salary|compensation|why join|"
+        r"we offer|pay and benefits|rewards)\b", re.IGNORECASE),
+}
+_HEADING_MAX_CHARS = 60
+
+
+def heading_kind(line: str) -> str | None:
+    if line.lstrip().startswith(("-", "•", "* ", "·")):  # a bullet, not a heading
+        return None
+    stripped = line.strip().strip("#*: ").strip()
+    if not stripped or len(stripped) > _HEADING_MAX_CHARS or stripped.endswith("."):
+        return None
+    for kind, pattern in SECTION_PATTERNS.items():
+        if pattern.match(stripped):
+            return kind
+    return None
+
+
+def split_sections(text: str) -> dict[str, str]:
+    """``{"summary": ..., "responsibilities": ..., ...}`` from recognisable headings."""
+    sections: dict[str, list[str]] = {"summary": []}
+    current = "summary"
+    for line in text.split("\n"):
+        kind = heading_kind(line) if len(line.strip()) <= _HEADING_MAX_CHARS else None
+        if kind is not None:
+            current = kind
+            sections.setdefault(kind, [])
+            rest = line.split(":", 1)[1].strip() if ":" in line else ""
+            if rest:
+                sections[kind].append(rest)
+            continue
+        sections.setdefault(current, []).append(line)
+    out = {k: "\n".join(v).strip() for k, v in sections.items()}
+    return {k: v for k, v in out.items() if v}
+
+
+def section_count(text: str) -> int:
+    return len({k for k in split_sections(text) if k != "summary"})
+
+
+# ------------------------------------------------------------------------------ sampling
+class _RecentPenalty:
+    """CTRL-style repetition penalty over each row's last ``penalty_window`` generated tokens,
+    kept as per-row counts so one vectorised op applies it to the whole batch."""
+
+    def __init__(self, rows: int, vocab: int, decoding: Decoding, exempt: frozenset[int]):
+        self.counts = torch.zeros((rows, vocab), dtype=torch.int32)
+        self.windows: list[list[int]] = [[] for _ in range(rows)]
+        self.size = decoding.penalty_window
+        self.penalty = decoding.repetition_penalty
+        self.exempt = exempt
+
+    def add(self, row: int, token: int) -> None:
+        window = self.windows[row]
+        window.append(token)
+        if token not in self.exempt:
+            self.counts[row, token] += 1
+        if len(window) > self.size:
+            old = window.pop(0)
+            if old not in self.exempt:
+                self.counts[row, old] -= 1
+
+    def apply(self, scores: torch.Tensor) -> None:
+        seen = self.counts > 0
+        penalised = torch.where(scores > 0, scores / self.penalty, scores * self.penalty)
+        scores.copy_(torch.where(seen, penalised, scores))
+
+
+def _top_k_top_p(logits: torch.Tensor, top_k: int, top_p: float) -> torch.Tensor:
+    if top_k and top_k < logits.shape[-1]:
+        kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
+        cumulative = torch.softmax(sorted_logits, dim=-1).cumsum(dim=-1)
+        remove = cumulative - torch.softmax(sorted_logits, dim=-1) >= top_p
+        sorted_logits = sorted_logits.masked_fill(remove, float("-inf"))
+        logits = torch.full_like(logits, float("-inf")).scatter(1, order, sorted_logits)
+    return logits
+
+
+class NgramBan:
+    """Tracks every token n-gram of each row; bans the token that would repeat one."""
+
+    def __init__(self, n: int, rows: int):
+        self.n = n
+        self.seen: list[dict[tuple[int, ...], set[int]]] = [{} for _ in range(rows)]
+
+    def update(self, row: int, tokens: list[int]) -> None:
+        if self.n and len(tokens) >= self.n:
+            key = tuple(tokens[-self.n:-1])
+            self.seen[row].setdefault(key, set()).add(tokens[-1])
+
+    def banned(self, row: int, tokens: list[int]) -> set[int]:
+        if not self.n or len(tokens) < self.n - 1:
+            return set()
+        return self.seen[row].get(tuple(tokens[-(self.n - 1):]), set())
+
+
+# ------------------------------------------------------------------------------ generator
+StepFn = Callable[[torch.Tensor, torch.Tensor, object | None], tuple[torch.Tensor, object]]
+
+
+class JobPostGenerator:
+    """A trained GPT-2 folder plus the decoding that makes it safe to show to users."""
+
+    def __init__(self, model: GPT2LMHeadModel, tokenizer: PreTrainedTokenizerBase, *,
+                 name: str, version: str, folder: Path | None = None,
+                 lexicon: dict | None = None):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.name = name
+        self.version = version
+        self.folder = folder
+        self.eos_id = int(model.config.eos_token_id)
+        self.max_positions = int(model.config.n_positions)
+        from models.fast_gpt2 import FastGPT2
+
+        self.fast = FastGPT2(self.model)
+        self.structural_ids = self._structural_ids()
+        self.lexicon = lexicon or {}
+
+    def _structural_ids(self) -> frozenset[int]:
+        """Tokens that are only whitespace or punctuation: line breaks and bullets must repeat
+        in a structured posting, so the repetition penalty leaves them alone."""
+        out = set()
+        for token_id in range(len(self.tokenizer)):
+            text = self.tokenizer.decode([token_id])
+            if not any(ch.isalnum() for ch in text):
+                out.add(token_id)
+        out.discard(self.eos_id)
+        return frozenset(out)
+
+    @classmethod
+    def load(cls, folder: Path | None = None) -> JobPostGenerator:
+        from models.embeddings import configure_threads
+
+        configure_threads()
+        folder = Path(folder) if folder else BUNDLED_GENERATOR_DIR
+        if not (folder / "config.json").is_file():
+            raise FileNotFoundError(f"no generator model in {folder}")
+        model = GPT2LMHeadModel.from_pretrained(str(folder), dtype=torch.float32)
+        tokenizer = load_tokenizer(folder)
+        info_path = folder / "hirebot_generator.json"
+        info = json.loads(info_path.read_text()) if info_path.is_file() else {}
+        from models.title_lexicon import load_lexicon
+
+        return cls(model, tokenizer, name=info.get("name", "hirebot-jd-gpt2"),
+                   version=info.get("version", "unversioned"), folder=folder,
+                   lexicon=load_lexicon(folder))
+
+    @property
+    def model_info(self) -> dict[str, str]:
+        return {"name": self.name, "version": self.version}
+
+    # --------------------------------------------------------------------------- public
+    def write(self, raw_title: str, *, seed: int = 0, max_new_tokens: int = 400,
+              decoding: Decoding | None = None,
+              on_text: Callable[[str], None] | None = None) -> Draft:
+        """One draft; ``on_text`` receives the scrubbed text so far, a line at a time."""
+        title, context = parse_title(raw_title)
+        return self.write_batch([(title, context)], seeds=[seed], max_new_tokens=max_new_tokens,
+                                decoding=decoding, on_text=on_text)[0]
+
+    def write_batch(self, titles: list[tuple[str, str]], *, seeds: list[int],
+                    max_new_tokens: int = 400, decoding: Decoding | None = None,
+                    on_text: Callable[[str], None] | None = None,
+                    use_fast: bool = True) -> list[Draft]:
+        decoding = decoding or Decoding()
+        start = time.monotonic()
+        prompts = [build_prompt(t, c) for t, c in titles]
+        prompt_ids = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        budget = self.max_positions - max(len(p) for p in prompt_ids)
+        max_new_tokens = max(1, min(max_new_tokens, budget))
+        streamer = _LineStreamer(self, on_text, decoding) if on_text else None
+        boosts = [self.steering_ids(t) for t, _ in titles] if decoding.title_boost else None
+        plans = None
+        if decoding.sections or decoding.opener:
+            plans = [_RowPlan(self, decoding, t, seed) for (t, _), seed in zip(titles, seeds,
+                                                                                strict=True)]
+        outputs, finished = self._sample(prompt_ids, seeds, max_new_tokens, decoding, streamer,
+                                         use_fast=use_fast, boosts=boosts, plans=plans)
+        seconds = time.monotonic() - start
+        drafts = []
+        for (title, context), new_ids, done in zip(titles, outputs, finished, strict=True):
+            text = self.render(new_ids, decoding, context=context, title=title)
+            drafts.append(Draft(title=title, text=text, sections=split_sections(text),
+                                model=self.model_info, new_tokens=len(new_ids), seconds=seconds,
+                                finished=done))
+        if streamer:
+            streamer.finish(drafts[0].text)
+        return drafts
+
+    def render(self, new_ids: list[int], decoding: Decoding, *, context: str = "",
+               title: str = "") -> str:
+        text = self.tokenizer.decode(new_ids, skip_special_tokens=True)
+        if context:
+            text = f"{title} ({context})\n\n{text}"
+        if decoding.scrub_contacts:
+            text = scrub_contacts(text)
+        return _tidy(text)
+
+    def steering_ids(self, title: str) -> list[int]:
+        """Tokens of the title's words and its family's words, with and without capitals."""
+        from models.title_lexicon import steering_words
+
+        ids: set[int] = set()
+        for word in steering_words(title, self.lexicon):
+            for variant in (f" {word}", f" {word.capitalize()}"):
+                encoded = self.tokenizer(variant, add_special_tokens=False)["input_ids"]
+                # Only whole-word tokens: boosting a word's first fragment (" Bo" of " Bour...")
+                # makes the model spell invented names.
+                if len(encoded) == 1 and encoded[0] not in self.structural_ids:
+                    ids.add(encoded[0])
+        ids.discard(self.eos_id)
+        return sorted(ids)
+
+    # --------------------------------------------------------------------------- sampling
+    @torch.no_grad()
+    def _sample(self, prompt_ids: list[list[int]], seeds: list[int], max_new_tokens: int,
+                decoding: Decoding, streamer: _LineStreamer | None, *, use_fast: bool = True,
+                boosts: list[list[int]] | None = None,
+                plans: list[_RowPlan] | None = None) -> tuple[list[list[int]], list[bool]]:
+        rows = len(prompt_ids)
+        vocab = len(self.tokenizer)
+        bias = None
+        if boosts and decoding.title_boost:
+            bias = torch.zeros((rows, vocab))
+            for r, ids_r in enumerate(boosts):
+                if ids_r:
+                    bias[r, ids_r] = decoding.title_boost
+        generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
+        width = max(len(p) for p in prompt_ids)
+        ids = torch.full((rows, width), self.eos_id, dtype=torch.long)
+        mask = torch.zeros((rows, width), dtype=torch.long)
+        for r, p in enumerate(prompt_ids):  # left padding keeps every row's last token aligned
+            ids[r, width - len(p):] = torch.tensor(p)
+            mask[r, width - len(p):] = 1
+        step: StepFn = self.fast.step if use_fast else self._hf_step
+        logits, state = step(ids, mask, None)
+        generated: list[list[int]] = [[] for _ in range(rows)]
+        history = [list(p) for p in prompt_ids]
+        ban = NgramBan(decoding.no_repeat_ngram, rows)
+        for r in range(rows):
+            for i in range(len(history[r])):
+                ban.update(r, history[r][: i + 1])
+        done = [False] * rows
+        penalty = None
+        if decoding.repetition_penalty != 1.0:
+            penalty = _RecentPenalty(rows, vocab, decoding, self.structural_ids)
+        for t in range(max_new_tokens):
+            scores = logits.float()[:, :vocab] / max(decoding.temperature, 1e-5)
+            if bias is not None:
+                scores = scores + bias
+            if penalty is not None:
+                penalty.apply(scores)
+            for r in range(rows):
+                if t < decoding.min_new_tokens or (plans and not plans[r].may_end()):
+                    scores[r, self.eos_id] = float("-inf")
+                banned = ban.banned(r, history[r])
+                if banned:
+                    scores[r, list(banned)] = float("-inf")
+            scores = _top_k_top_p(scores, decoding.top_k, decoding.top_p)
+            probs = torch.softmax(scores, dim=-1)
+            next_tokens = []
+            for r in range(rows):
+                if done[r]:
+                    next_tokens.append(self.eos_id)
+                    continue
+                forced = plans[r].next_forced() if plans else None
+                if forced is not None:
+                    token = forced
+                else:
+                    token = int(torch.multinomial(probs[r], 1, generator=generators[r]))
+                next_tokens.append(token)
+                if token == self.eos_id:
+                    done[r] = True
+                    continue
+                generated[r].append(token)
+                history[r].append(token)
+                ban.update(r, history[r])
+                if penalty is not None:
+                    penalty.add(r, token)
+                if plans and forced is None and plans[r].after_sampled(token):
+                    done[r] = True  # the last section is complete
+            if streamer:
+                streamer.feed(generated[0])
+            if all(done):
+                break
+            new = torch.tensor(next_tokens, dtype=torch.long).unsqueeze(1)
+            mask = torch.cat([mask, torch.ones((rows, 1), dtype=torch.long)], dim=1)
+            logits, state = step(new, mask, state)
+        return generated, done
+
+    def _hf_step(self, ids: torch.Tensor, mask: torch.Tensor, past: object | None):
+        """Reference step through the unmodified Hugging Face model."""
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, -ids.shape[1]:]
+        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
+                         past_key_values=past, use_cache=True)
+        return out.logits[:, -1, :], out.past_key_values
+
+    def naive_generate(self, titles: list[tuple[str, str]], *, seed: int,
+                       max_new_tokens: int = 400) -> list[Draft]:
+        """The lineage's way: fp32 ``generate()`` with top_k 40 / top_p 0.9, nothing else."""
+        start = time.monotonic()
+        prompts = [build_prompt(t, c) for t, c in titles]
+        self.tokenizer.padding_side = "left"
+        enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        budget = self.max_positions - enc["input_ids"].shape[1]
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            out = self.model.generate(
+                input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], do_sample=True,
+                top_k=40, top_p=0.9, max_new_tokens=max(1, min(max_new_tokens, budget)),
+                pad_token_id=self.eos_id, eos_token_id=self.eos_id,
+            )
+        seconds = time.monotonic() - start
+        drafts = []
+        naive = Decoding.naive()
+        for (title, context), row in zip(titles, out, strict=True):
+            new_ids = row[enc["input_ids"].shape[1]:].tolist()
+            finished = self.eos_id in new_ids
+            if finished:
+                new_ids = new_ids[: new_ids.index(self.eos_id)]
+            text = self.render(new_ids, naive, context=context, title=title)
+            drafts.append(Draft(title, text, split_sections(text), self.model_info,
+                                len(new_ids), seconds, finished))
+        return drafts
+
+
+OPENERS = (
+    "We are looking for {a} {title} to join our team.",
+    "An exciting opportunity has arisen for {a} {title} to join our team.",
+    "We are recruiting {a} {title}.",
+    "As {a} {title}, you will",
+)
+MIN_SECTION_TOKENS = 25
+OVERRUN = 25  # past its budget, a part may run this far to finish its sentence
+
+
+def _article(title: str) -> str:
+    return "an" if title[:1].lower() in "aeiou" else "a"
+
+
+class _RowPlan:
+    """Section-by-section decoding for one draft: an opener that names the title, then one
+    heading at a time. The model writes each part; a part ends at a blank line (or its token
+    budget), and the next heading is fed in as forced tokens."""
+
+    def __init__(self, generator: JobPostGenerator, decoding: Decoding, title: str, seed: int):
+        self.tokenizer = generator.tokenizer
+        self.decoding = decoding
+        self.headings = list(decoding.sections)
+        self.queue: list[int] = []
+        if decoding.opener:
+            opener = OPENERS[seed % len(OPENERS)].format(a=_article(title), title=title)
+            self.queue = self._encode(opener)
+        self.part = 0  # 0 = opening paragraph, then one per heading
+        self.part_tokens = 0
+        self.part_text = ""
+
+    def _encode(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def may_end(self) -> bool:
+        return self.part >= len(self.headings)
+
+    def next_forced(self) -> int | None:
+        return self.queue.pop(0) if self.queue else None
+
+    def after_sampled(self, token: int) -> bool:
+        """Track the part being written; True when the last part is complete."""
+        self.part_tokens += 1
+        self.part_text += self.tokenizer.decode([token])
+        limit = self.decoding.opening_tokens if self.part == 0 else self.decoding.section_tokens
+        blank_line = "\n\n" in self.part_text.lstrip() and self.part_tokens >= MIN_SECTION_TOKENS
+        over = self.part_tokens >= limit
+        at_break = self.part_text.endswith("\n") or self.part_text.rstrip().endswith(".")
+        if not (blank_line or (over and at_break) or self.part_tokens >= limit + OVERRUN):
+            return False
+        if self.part >= len(self.headings):
+            return True
+        lead = "" if self.part_text.endswith("\n\n") else (
+            "\n" if self.part_text.endswith("\n") else "\n\n")
+        self.queue = self._encode(f"{lead}{self.headings[self.part]}:\n")
+        self.part += 1
+        self.part_tokens = 0
+        self.part_text = ""
+        return False
+
+
+def _tidy(text: str) -> str:
+    lines = [line.rstrip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+@dataclass
+class _LineStreamer:
+    """Emits the scrubbed draft a completed line at a time, so no half URL is ever shown."""
+
+    generator: JobPostGenerator
+    on_text: Callable[[str], None]
+    decoding: Decoding
+    shown: str = ""
+    emitted_lines: int = field(default=0)
+
+    def feed(self, ids: list[int]) -> None:
+        if not ids or self.generator.tokenizer.decode(ids[-1:]).count("\n") == 0:
+            return
+        text = self.generator.tokenizer.decode(ids, skip_special_tokens=True)
+        complete = text[: text.rfind("\n")]
+        if self.decoding.scrub_contacts:
+            complete = scrub_contacts(complete)
+        complete = _tidy(complete)
+        if complete and complete != self.shown:
+            self.shown = complete
+            self.on_text(complete)
+
+    def finish(self, final: str) -> None:
+        if final != self.shown:
+            self.shown = final
+            self.on_text(final)
+
+
+def iter_new_text(snapshots: Iterator[str]) -> Iterator[str]:
+    """Turn whole-draft snapshots into the suffix each adds (for terminals that append)."""
+    shown = ""
+    for snap in snapshots:
+        if snap.startswith(shown):
+            yield snap[len(shown):]
+        else:
+            yield "\n" + snap
+        shown = snap
+
+
+__all__ = ["Decoding", "Draft", "JobPostGenerator", "TitleError", "parse_title", "replace"]

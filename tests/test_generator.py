@@ -1,0 +1,285 @@
+"""The JD generator: data preparation, training, the serving decoder, safeguards and the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+
+import pytest
+import torch
+
+from bot.cli import main
+from models.contact_scrub import contains_contact, scrub_contacts
+from models.generator import (
+    BUNDLED_GENERATOR_DIR,
+    Decoding,
+    JobPostGenerator,
+    TitleError,
+    parse_title,
+    section_count,
+    split_sections,
+)
+from models.generator_eval import distinct_2, evaluate_generator, head_word, is_degenerate
+from models.postings import (
+    Posting,
+    balance_nhs,
+    dedup_key,
+    is_held_out,
+    read_postings_file,
+    split,
+)
+
+TITLES = ["Data Scientist", "Registered Nurse", "Pastry Chef", "Software Engineer"]
+FILLER = ["patients", "models", "pastry", "code", "team", "reports", "clients", "quality"]
+
+
+def synthetic_postings(count: int = 240, seed: int = 0) -> list[Posting]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        title = TITLES[i % len(TITLES)]
+        role = title.lower()
+        words = " ".join(rng.choice(FILLER) for _ in range(25))
+        text = (f"We are hiring a {role} to join our team, posting {i}.\n\n"
+                f"Responsibilities:\n- work as a {role} every day\n- {words}\n\n"
+                f"Requirements:\n- experience as a {role}\n- good communication\n\n"
+                f"Benefits:\n- pension and holidays")
+        out.append(Posting(title, text, "synthetic"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny_generator(tmp_path_factory) -> JobPostGenerator:
+    """A tiny GPT-2 trained here in seconds: exercises train -> save -> load for real."""
+    from models.gen_tokenizer import train_bpe_tokenizer
+    from models.generator_training import (
+        GeneratorRecipe,
+        new_model,
+        save_generator,
+        train_generator,
+    )
+
+    corpus = split(synthetic_postings())
+    tokenizer = train_bpe_tokenizer((p.document() for p in corpus.train), vocab_size=400)
+    recipe = GeneratorRecipe(n_layer=2, n_embd=64, n_head=2, n_positions=256, block_size=128,
+                             batch_size=8, time_budget_min=0.25, epochs=3)
+    model = new_model(recipe, tokenizer)
+    result = train_generator(model, tokenizer, corpus, recipe, progress=False)
+    assert result.steps > 0
+    assert 0 < result.held_out_bits_per_char < 3.0
+    out = tmp_path_factory.mktemp("gen")
+    save_generator(model, tokenizer, out, {"name": "tiny-jd", "version": "test1"})
+    return JobPostGenerator.load(out)
+
+
+# ------------------------------------------------------------------------------ data
+def test_dedup_key_ignores_case_and_whitespace():
+    assert dedup_key("Hello   World\n" + "x" * 400) == dedup_key("hello world " + "x" * 400)
+
+
+def test_split_is_stable_and_has_no_duplicate_across_halves():
+    posts = synthetic_postings(400)
+    copies = posts + [Posting(p.title, p.description.upper(), "copy") for p in posts[:50]]
+    corpus = split(copies)
+    assert len(corpus.train) + len(corpus.held_out) == 400
+    held = {p.key for p in corpus.held_out}
+    assert held and not held & {p.key for p in corpus.train}
+    assert all(is_held_out(p) for p in corpus.held_out)
+    assert split(list(reversed(copies))).held_out[0].key in held
+
+
+def test_nhs_is_capped_per_title():
+    nhs = [Posting("Staff Nurse", f"ward {i} " * 40, "nhs_jobs_uk_2020.csv") for i in range(20)]
+    other = [Posting("Chef", "kitchen " * 40, "other.csv")]
+    kept = balance_nhs(nhs + other)
+    assert sum(p.source.startswith("nhs_") for p in kept) == 3
+    assert other[0] in kept
+
+
+def test_read_postings_from_csv_and_jsonl(tmp_path):
+    text = "Lead a small team of analysts. " * 10
+    csv_path = tmp_path / "ads.csv"
+    with csv_path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["Title", "Description"])
+        writer.writeheader()
+        writer.writerow({"Title": "Analyst", "Description": text})
+    jsonl = tmp_path / "ads.jsonl"
+    jsonl.write_text(json.dumps({"title": "Analyst", "description": text}) + "\n")
+    assert read_postings_file(csv_path)[0].title == "Analyst"
+    assert read_postings_file(jsonl)[0].description.startswith("Lead")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,text\nx,y\n")
+    with pytest.raises(ValueError, match="title"):
+        read_postings_file(bad)
+
+
+# ------------------------------------------------------------------------------ safeguards
+@pytest.mark.parametrize("text", [
+    "Send your CV to jane.doe@nhs.net today.",
+    "Apply at https://jobs.example.com/123",
+    "Visit www.acme.co.uk for details",
+    "Call us on +44 (0)20 7946 0958 to apply.",
+    "Questions: 555-867-5309.",
+])
+def test_contact_details_are_removed(text):
+    assert contains_contact(text)
+    cleaned = scrub_contacts("Great team.\n" + text + "\nPension.")
+    assert not contains_contact(cleaned)
+    assert "Great team." in cleaned and "Pension." in cleaned
+
+
+@pytest.mark.parametrize("text", ["Salary £25,000 - £30,000 per annum", "Band 5, 37.5 hours",
+                                  "Founded in 2019 - 2020 growth", "Node.js and Vue.js"])
+def test_ordinary_text_is_not_mistaken_for_contacts(text):
+    assert not contains_contact(text)
+
+
+def test_degenerate_loop_is_detected():
+    loop = "Sr. Business Development, " * 5
+    assert is_degenerate(loop)
+    assert not is_degenerate("We are hiring a chef to bake bread and cakes for our bakery.")
+    assert distinct_2(["a b c d", "a b c d"]) == 0.5
+
+
+def test_sections_and_head_words():
+    text = ("Join us.\n\nKey Responsibilities:\n- cook\n\nWhat you'll need\n- skill\n\n"
+            "Benefits:\n- pay")
+    sections = split_sections(text)
+    assert set(sections) == {"summary", "responsibilities", "requirements", "benefits"}
+    assert section_count(text) == 3
+    assert head_word("Senior Data Scientist") == "scientist"
+    assert head_word("Staff Nurse - Band 5") == "nurse"
+    assert head_word("Head of Marketing") == "head"
+
+
+@pytest.mark.parametrize("title", ["", "   ", "x" * 121, "Chef\x00", "Nurse\nrm -rf", "1234"])
+def test_bad_titles_are_refused(title):
+    with pytest.raises(TitleError):
+        parse_title(title)
+
+
+def test_context_after_comma_is_kept():
+    assert parse_title("Data Scientist, remote, fintech") == ("Data Scientist", "remote, fintech")
+
+
+# ------------------------------------------------------------------------------ model
+def test_fast_decoder_matches_hugging_face(tiny_generator):
+    ids = torch.tensor([tiny_generator.tokenizer("Job title: Pastry Chef\n\nWe")["input_ids"]])
+    with torch.no_grad():
+        reference = tiny_generator.model(input_ids=ids).logits
+    assert torch.allclose(tiny_generator.fast.logits(ids), reference, atol=1e-4)
+    fast = tiny_generator.write_batch([("Pastry Chef", ""), ("Data Scientist", "remote")],
+                                      seeds=[1, 2], max_new_tokens=60)
+    slow = tiny_generator.write_batch([("Pastry Chef", ""), ("Data Scientist", "remote")],
+                                      seeds=[1, 2], max_new_tokens=60, use_fast=False)
+    assert [d.text for d in fast] == [d.text for d in slow]
+
+
+def test_same_seed_same_text_and_streaming_matches(tiny_generator):
+    first = tiny_generator.write("Registered Nurse", seed=3, max_new_tokens=80)
+    snapshots: list[str] = []
+    second = tiny_generator.write("Registered Nurse", seed=3, max_new_tokens=80,
+                                  on_text=snapshots.append)
+    assert first.text == second.text and first.text
+    assert snapshots and snapshots[-1] == second.text
+    other = tiny_generator.write("Registered Nurse", seed=4, max_new_tokens=80)
+    assert other.text != first.text
+
+
+def test_safeguards_stop_loops_that_naive_sampling_makes(tiny_generator):
+    ours = tiny_generator.write_batch([(t, "") for t in TITLES], seeds=[0, 1, 2, 3],
+                                      max_new_tokens=200)
+    assert not any(is_degenerate(d.text) for d in ours)
+    assert all(d.new_tokens >= Decoding().min_new_tokens or d.finished for d in ours)
+
+
+def test_section_by_section_decoding_names_the_title_and_writes_headings(tiny_generator):
+    drafts = tiny_generator.write_batch([("Pastry Chef", ""), ("Data Scientist", "")],
+                                        seeds=[0, 1], max_new_tokens=400)
+    for draft in drafts:
+        assert draft.title in draft.text.split("\n")[0]
+        assert section_count(draft.text) >= 2, draft.text
+    naive = tiny_generator.write_batch([("Pastry Chef", "")], seeds=[0], max_new_tokens=60,
+                                       decoding=Decoding.naive())
+    assert "Responsibilities:" not in naive[0].text.split("\n")[0]
+
+
+def test_title_lexicon_learns_family_words():
+    from models.title_lexicon import build_lexicon, steering_words
+
+    lexicon = build_lexicon(synthetic_postings(400))
+    assert "chef" in [w for w, _ in lexicon["chef"]]
+    assert "scientist" not in [w for w, _ in lexicon["chef"]]
+    words = steering_words("Head Pastry Chef", lexicon)
+    assert words[:3] == ["head", "pastry", "chef"]
+
+
+def test_eval_runs_on_the_tiny_model(tiny_generator):
+    from models.embeddings import FastEmbedder
+
+    corpus = split(synthetic_postings(160, seed=1))
+    report = evaluate_generator(tiny_generator, corpus, titles=4, samples_per_title=1,
+                                max_new_tokens=40, embedder=FastEmbedder(), bpc_docs=5)
+    assert set(report["hirebot"]) >= {"repetition_rate", "distinct_2", "title_relevance",
+                                      "structure", "contact_leak"}
+    assert report["hirebot"].keys() == report["naive"].keys()
+    assert 0 < report["bits_per_char"] < 5
+
+
+# ------------------------------------------------------------------------------ bundled + CLI
+needs_bundled = pytest.mark.skipif(not (BUNDLED_GENERATOR_DIR / "config.json").is_file(),
+                                   reason="bundled generator not built yet")
+
+
+@needs_bundled
+def test_bundled_model_writes_a_clean_finished_posting():
+    generator = JobPostGenerator.load()
+    drafts = generator.write_batch([(t, "") for t in TITLES], seeds=[0, 1, 2, 3],
+                                   max_new_tokens=400)
+    for draft in drafts:
+        assert len(draft.text.split()) >= 30
+        assert not contains_contact(draft.text)
+        assert not is_degenerate(draft.text)
+    assert sum(d.finished for d in drafts) >= 2  # most stop at end-of-text, not the limit
+
+
+@needs_bundled
+def test_jobpost_cli_json_contract(capsys):
+    assert main(["jobpost", "Pastry Chef, London", "--json", "--seed", "5",
+                 "--max-new-tokens", "120"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert set(first) == {"title", "text", "sections", "model", "new_tokens", "seconds"}
+    assert first["title"] == "Pastry Chef" and first["model"]["version"]
+    assert main(["jobpost", "Pastry Chef, London", "--json", "--seed", "5",
+                 "--max-new-tokens", "120"]) == 0
+    assert json.loads(capsys.readouterr().out)["text"] == first["text"]
+
+
+@pytest.mark.parametrize("title", ["", "x" * 130, "Chef\x07"])
+def test_jobpost_cli_refuses_bad_titles(title, capsys):
+    assert main(["jobpost", title]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("hirebot: ") and "Traceback" not in err
+
+
+def test_train_generator_cli_on_user_postings(tmp_path, capsys):
+    data = tmp_path / "ads.jsonl"
+    with data.open("w") as fh:
+        for p in synthetic_postings(120):
+            fh.write(json.dumps({"title": p.title, "description": p.description}) + "\n")
+    out = tmp_path / "model"
+    code = main(["train", "generator", "--base", "scratch", "--data", str(data), "--out", str(out),
+                 "--time-budget", "0.1", "--epochs", "1"])
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (out / "model.safetensors").is_file() and (out / "MODEL_CARD.md").is_file()
+    assert summary["version"] == JobPostGenerator.load(out).version
+
+
+def test_train_generator_cli_hub_base_fails_cleanly_offline(tmp_path, capsys):
+    data = tmp_path / "ads.jsonl"
+    data.write_text("")
+    code = main(["train", "generator", "--base", "no-such-folder-or-model", "--data", str(data)])
+    assert code == 2
+    assert "Traceback" not in capsys.readouterr().err
