@@ -486,6 +486,8 @@ class _RowPlan:
 
     def after_sampled(self, token: int) -> bool:
         """Track the part being written; True when the last part is complete."""
+        if not self.headings:  # opener only: the model writes the rest freely
+            return False
         self.part_tokens += 1
         self.part_text += self.tokenizer.decode([token])
         limit = self.decoding.opening_tokens if self.part == 0 else self.decoding.section_tokens
