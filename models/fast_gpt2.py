@@ -76,9 +76,20 @@ class FastGPT2:
     def step(self, ids: torch.Tensor, mask: torch.Tensor, cache: KVCache | None,
              ) -> tuple[torch.Tensor, KVCache]:
         """Feed ``ids`` (rows x new) given the full padding ``mask``; last position's logits."""
-        rows, new = ids.shape
         if cache is None:
-            cache = self.new_cache(rows)
+            cache = self.new_cache(ids.shape[0])
+        hidden = self._forward(ids, mask, cache)
+        return hidden[:, -1] @ self.lm_head.T, cache
+
+    @torch.no_grad()
+    def logits(self, ids: torch.Tensor) -> torch.Tensor:
+        """All positions' logits for one unpadded batch (used to check bits/char)."""
+        hidden = self._forward(ids, torch.ones_like(ids), self.new_cache(ids.shape[0]))
+        return hidden @ self.lm_head.T
+
+    def _forward(self, ids: torch.Tensor, mask: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        """Final-norm hidden states of the new positions; appends their keys/values to cache."""
+        rows, new = ids.shape
         start, end = cache.length, cache.length + new
         if end > self.max_positions:
             raise ValueError("sequence longer than the model's context")
@@ -103,24 +114,4 @@ class FastGPT2:
                        approximate="tanh")
             x = x + torch.addmm(layer.out_b, h, layer.out_w).view(rows, new, -1)
         cache.length = end
-        last = F.layer_norm(x[:, -1], (self.d_model,), *self.ln_f, self.eps)
-        return last @ self.lm_head.T, cache
-
-    @torch.no_grad()
-    def logits(self, ids: torch.Tensor) -> torch.Tensor:
-        """All positions' logits for one unpadded batch (used to check bits/char)."""
-        rows, new = ids.shape
-        positions = torch.arange(new).expand(rows, new)
-        x = self.wte[ids] + self.wpe[positions]
-        for layer in self.layers:
-            h = F.layer_norm(x, (self.d_model,), *layer.ln1, self.eps)
-            qkv = torch.addmm(layer.qkv_b, h.view(-1, self.d_model), layer.qkv_w)
-            q, k, v = qkv.view(rows, new, 3, self.n_head, self.head_dim).permute(2, 0, 3, 1, 4)
-            attn = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-            attn = attn.transpose(1, 2).reshape(-1, self.d_model)
-            x = x + torch.addmm(layer.proj_b, attn, layer.proj_w).view(rows, new, -1)
-            h = F.layer_norm(x, (self.d_model,), *layer.ln2, self.eps)
-            h = F.gelu(torch.addmm(layer.fc_b, h.view(-1, self.d_model), layer.fc_w),
-                       approximate="tanh")
-            x = x + torch.addmm(layer.out_b, h, layer.out_w).view(rows, new, -1)
-        return F.layer_norm(x, (self.d_model,), *self.ln_f, self.eps) @ self.lm_head.T
+        return F.layer_norm(x, (self.d_model,), *self.ln_f, self.eps)

@@ -15,8 +15,8 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -522,7 +522,6 @@ class _LineStreamer:
     on_text: Callable[[str], None]
     decoding: Decoding
     shown: str = ""
-    emitted_lines: int = field(default=0)
 
     def feed(self, ids: list[int]) -> None:
         if not ids or self.generator.tokenizer.decode(ids[-1:]).count("\n") == 0:
@@ -540,17 +539,3 @@ class _LineStreamer:
         if final != self.shown:
             self.shown = final
             self.on_text(final)
-
-
-def iter_new_text(snapshots: Iterator[str]) -> Iterator[str]:
-    """Turn whole-draft snapshots into the suffix each adds (for terminals that append)."""
-    shown = ""
-    for snap in snapshots:
-        if snap.startswith(shown):
-            yield snap[len(shown):]
-        else:
-            yield "\n" + snap
-        shown = snap
-
-
-__all__ = ["Decoding", "Draft", "JobPostGenerator", "TitleError", "parse_title", "replace"]
