@@ -85,6 +85,9 @@ def cmd_train_generator(args: argparse.Namespace, settings: Settings) -> int:
     recipe = GeneratorRecipe.baseline() if args.recipe == "baseline" else GeneratorRecipe()
     if args.time_budget is not None:
         recipe.time_budget_min = args.time_budget
+        recipe.max_steps = 0  # a budget alone: the schedule follows the clock
+    if args.max_steps is not None:
+        recipe.max_steps = args.max_steps
     if args.epochs is not None:
         recipe.epochs = args.epochs
     recipe.seed = args.seed
@@ -233,7 +236,11 @@ def add_parsers(sub, train_sub, eval_sub) -> None:
                        help="CSV/JSONL postings: title, description")
     train.add_argument("--out", type=Path, help="output folder")
     train.add_argument("--epochs", type=float)
-    train.add_argument("--time-budget", type=float, metavar="MIN", help="wall-clock minutes")
+    train.add_argument("--time-budget", type=float, metavar="MIN",
+                       help="wall-clock minutes (alone: the schedule follows the clock)")
+    train.add_argument("--max-steps", type=int, metavar="N",
+                       help="optimizer steps; step-bound runs give the same weights anywhere "
+                            "(the bundled recipe: 3300, with --time-budget as a guard)")
     train.add_argument("--recipe", choices=["bundled", "baseline"], default="bundled",
                        help="bundled recipe, or the issue's 20-minute baseline for comparison")
     train.add_argument("--eval-docs", type=int, help="evaluate on the first N held-out postings")

@@ -74,6 +74,36 @@ def tiny_generator(tmp_path_factory) -> JobPostGenerator:
 
 
 # ------------------------------------------------------------------------------ data
+def test_packed_rows_restate_the_title_when_a_posting_continues():
+    """A row that starts mid-posting opens with that posting's title prompt as context only;
+    every document token is still a target exactly once, in order."""
+    import numpy as np
+
+    from models.generator_training import GeneratorRecipe, RowSampler
+
+    rng = np.random.default_rng(0)
+    docs = [rng.integers(10, 100, size=int(n), dtype=np.int32) for n in rng.integers(5, 70, 40)]
+    prefixes = [np.asarray([1, 2, 3, i + 200], dtype=np.int32) for i in range(len(docs))]
+    recipe = GeneratorRecipe(block_size=32, batch_size=2)
+    sampler = RowSampler(docs, recipe, pad_id=0, seed=1, prefixes=prefixes)
+    order = np.random.default_rng(1).permutation(len(docs))
+    rows = sampler._rows_with_reminders(order, 32)
+    assert all(len(ids) == len(labels) == 32 for ids, labels in rows)
+    targets = np.concatenate([labels[labels != -100] for _, labels in rows])
+    stream = np.concatenate([docs[i] for i in order])
+    assert np.array_equal(targets, stream[: len(targets)])
+    restated = 0
+    for ids, labels in rows:
+        if labels[0] == -100:  # a continuation: the prefix names the posting being continued
+            assert list(ids[:3]) == [1, 2, 3] and (labels[:4] == -100).all()
+            assert labels[4] != -100
+            restated += 1
+    assert restated > 0
+    plain = RowSampler(docs, GeneratorRecipe(block_size=32, batch_size=2, title_reminder=False),
+                       pad_id=0, seed=1, prefixes=prefixes)
+    assert all(labels[0] != -100 for _, labels in plain._rows())
+
+
 def test_dedup_key_ignores_case_and_whitespace():
     assert dedup_key("Hello   World\n" + "x" * 400) == dedup_key("hello world " + "x" * 400)
 
