@@ -209,28 +209,68 @@ def _save_eval(folder: Path, report: dict) -> None:
 
 
 # ------------------------------------------------------------------------------------ run
+DEMO_SCRIPT = [
+    "/jobpost Data Scientist",
+    "upload {cv}",
+    "/screen Registered Nurse",
+    "upload {cv}",
+    "/hirebot status",
+]
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """Until the Slack app lands: a short demo that screens a bundled CC0 CV and writes a JD."""
+    """Socket Mode with both Slack tokens, HTTP with ``--http``, otherwise the local shell."""
+    from bot.slack_app import run_http, run_socket_mode
+
+    if args.http:
+        if settings.slack_bot_token is None:
+            raise UserError("HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.")
+        return run_http(settings, port=args.port)
+    if settings.slack_bot_token is not None and settings.slack_app_token is not None:
+        return run_socket_mode(settings)
+    if settings.slack_bot_token is not None:
+        raise UserError("SLACK_BOT_TOKEN is set but SLACK_APP_TOKEN is not: set the app-level "
+                        "token for Socket Mode, or use `hirebot run --http` with "
+                        "SLACK_SIGNING_SECRET.")
+    print("No Slack tokens set: opening the local shell (the same app, no workspace).",
+          file=sys.stderr)
+    return cmd_shell(argparse.Namespace(demo=not sys.stdin.isatty()), settings)
+
+
+def cmd_shell(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.shell import run_shell
     from models.screening import BUNDLED_DIR
 
-    demo_cv = BUNDLED_DIR.parent / "demo" / "sample_resume.txt"
-    print("hirebot demo (no Slack tokens set): screening a bundled sample CV\n")
-    for role in ("Accountant", "Registered Nurse"):
-        print(f"$ hirebot screen {demo_cv.name} --role \"{role}\"")
-        code = cmd_screen(
-            argparse.Namespace(files=[demo_cv], role=role, jd=None, json=False), settings
-        )
-        print()
-        if code != EXIT_OK:
-            return code
-    from bot.generator_commands import cmd_jobpost
+    lines = None
+    if args.demo:
+        cv = BUNDLED_DIR.parent / "demo" / "sample_resume.txt"
+        lines = [line.format(cv=cv) for line in DEMO_SCRIPT]
+    return run_shell(settings, lines)
 
-    print('$ hirebot jobpost "Data Scientist" --stream')
-    return cmd_jobpost(
-        argparse.Namespace(title="Data Scientist", n=1, seed=0, max_new_tokens=400, stream=True,
-                           json=False, model=None),
-        settings,
-    )
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    """What ``/hirebot status`` and the App Home show, from the same store and model folders."""
+    from bot.services import ModelService
+    from bot.storage import Store
+
+    models = ModelService(settings)
+    store = Store(settings.db_path)
+    try:
+        report = {"models": models.model_cards(), "counts": store.counts(),
+                  "data_dir": str(settings.data_dir)}
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return EXIT_OK
+    for card in report["models"]:
+        metrics = ", ".join(f"{k} {v}" for k, v in card["metrics"].items() if v is not None)
+        print(f"{card['model']:10s} {card['version']:14s} {metrics}")
+    counts = report["counts"]
+    print(f"{counts['jobposts']} JDs ({counts['approved_jobposts']} approved), "
+          f"{counts['screenings']} screenings, {counts['feedback']} feedback votes")
+    print(f"data: {report['data_dir']}")
+    return EXIT_OK
 
 
 # ------------------------------------------------------------------------------------ main
@@ -264,8 +304,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_parsers(sub, train_sub, eval_sub)
 
-    run = sub.add_parser("run", help="run the bot (no Slack tokens: a local demo)")
+    run = sub.add_parser("run", help="run the Slack app (no Slack tokens: the local shell)")
+    run.add_argument("--http", action="store_true",
+                     help="serve /slack/events over HTTP instead of Socket Mode")
+    run.add_argument("--port", type=int, help="HTTP port (default: the http_port setting)")
     run.set_defaults(func=cmd_run)
+
+    shell = sub.add_parser("shell", help="use the Slack app from this terminal, no workspace")
+    shell.add_argument("--demo", action="store_true", help="run a short scripted session")
+    shell.set_defaults(func=cmd_shell)
+
+    status = sub.add_parser("status", help="model versions, metrics and counts")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
     return parser
 
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.documents import DocumentLimits
@@ -55,6 +55,26 @@ class Settings(BaseSettings):
     # Personal data
     retention_days: int = 30
 
+    # Slack (the usual Slack names work without the HIREBOT_ prefix)
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "HIREBOT_SLACK_BOT_TOKEN"))
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "HIREBOT_SLACK_APP_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "HIREBOT_SLACK_SIGNING_SECRET"))
+    slack_api_url: str = Field(
+        default="https://slack.com/api/",
+        validation_alias=AliasChoices("SLACK_API_URL", "HIREBOT_SLACK_API_URL"),
+        description="Web API base URL: Slack's, a corporate proxy, or the local stand-in.")
+    http_port: int = 3000
+
+    # Work queue: the models are CPU-bound, so one worker runs them one job at a time
+    queue_size: int = 20
+    stream_interval_s: float = 1.0  # chat.update cadence while a JD is written
+    jobpost_max_new_tokens: int = 400
+    batch_table_threshold: int = 5  # more CVs than this (or a ZIP): a ranked table and a CSV
+
     log_level: str = "INFO"
 
     def document_limits(self) -> DocumentLimits:
@@ -65,6 +85,14 @@ class Settings(BaseSettings):
             max_zip_depth=self.max_zip_depth,
             min_words=self.min_cv_words,
         )
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "hirebot.db"
+
+    def secret(self, name: str) -> str | None:
+        value = getattr(self, name)
+        return value.get_secret_value() if value is not None else None
 
     def resolved_shared_data(self) -> Path | None:
         """The public datasets: the setting, else ``../shared/data`` beside the checkout."""

@@ -97,11 +97,16 @@ class FastEmbedder:
         if self.precision == "bf16":
             model = model.to(torch.bfloat16)
         elif self.precision == "int8":
+            import warnings
+
             from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-            model = quantize_dynamic(
-                model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8
-            )
+            with warnings.catch_warnings():  # torch's deprecation notice, once per load
+                warnings.filterwarnings("ignore", message=".*quantize_per_.*deprecated")
+                warnings.filterwarnings("ignore", message=".*torch.ao.quantization is deprecated")
+                model = quantize_dynamic(
+                    model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8
+                )
         self.model = model
         self.normalize = _wants_normalize(Path(path))
         self.dim = int(model.config.hidden_size)

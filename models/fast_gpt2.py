@@ -79,13 +79,13 @@ class FastGPT2:
         if cache is None:
             cache = self.new_cache(ids.shape[0])
         hidden = self._forward(ids, mask, cache)
-        return hidden[:, -1] @ self.lm_head.T, cache
+        return F.linear(hidden[:, -1], self.lm_head), cache
 
     @torch.no_grad()
     def logits(self, ids: torch.Tensor) -> torch.Tensor:
         """All positions' logits for one unpadded batch (used to check bits/char)."""
         hidden = self._forward(ids, torch.ones_like(ids), self.new_cache(ids.shape[0]))
-        return hidden @ self.lm_head.T
+        return F.linear(hidden, self.lm_head)
 
     def _forward(self, ids: torch.Tensor, mask: torch.Tensor, cache: KVCache) -> torch.Tensor:
         """Final-norm hidden states of the new positions; appends their keys/values to cache."""

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,6 +157,21 @@ def section_count(text: str) -> int:
 
 
 # ------------------------------------------------------------------------------ sampling
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """torch's intra-op thread count set to ``n`` for a block (the worker runs one job at a
+    time, so the process-wide setting is safe to borrow)."""
+    old = torch.get_num_threads()
+    change = bool(n) and n != old
+    if change:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if change:
+            torch.set_num_threads(old)
+
+
 class _RecentPenalty:
     """CTRL-style repetition penalty over each row's last ``penalty_window`` generated tokens,
     kept as per-row counts so one vectorised op applies it to the whole batch."""
@@ -182,17 +199,21 @@ class _RecentPenalty:
         scores.copy_(torch.where(seen, penalised, scores))
 
 
-def _top_k_top_p(logits: torch.Tensor, top_k: int, top_p: float) -> torch.Tensor:
-    if top_k and top_k < logits.shape[-1]:
-        kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
+def _top_k_top_p(scores: torch.Tensor, top_k: int, top_p: float,
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The top-k / nucleus candidates of each row: (probabilities, token ids), both rows x k.
+
+    Working on the k best tokens only (``topk`` returns them sorted) gives exactly the
+    distribution of masking the full vocabulary, without sorting and scattering all of it at
+    every step.
+    """
+    k = top_k if top_k and top_k < scores.shape[-1] else scores.shape[-1]
+    values, ids = torch.topk(scores, k, dim=-1)
+    probs = torch.softmax(values, dim=-1)
     if top_p < 1.0:
-        sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
-        cumulative = torch.softmax(sorted_logits, dim=-1).cumsum(dim=-1)
-        remove = cumulative - torch.softmax(sorted_logits, dim=-1) >= top_p
-        sorted_logits = sorted_logits.masked_fill(remove, float("-inf"))
-        logits = torch.full_like(logits, float("-inf")).scatter(1, order, sorted_logits)
-    return logits
+        before = probs.cumsum(dim=-1) - probs  # mass of the better candidates
+        probs = probs.masked_fill(before >= top_p, 0.0)
+    return probs, ids
 
 
 class NgramBan:
@@ -235,6 +256,10 @@ class JobPostGenerator:
         self.fast = FastGPT2(self.model)
         self.structural_ids = self._structural_ids()
         self.lexicon = lexicon or {}
+        #: Threads while decoding: a step is dozens of tiny ops, and on a small CPU each
+        #: multi-threaded op pays a thread hand-off (milliseconds when another process holds
+        #: the other core), so one thread is faster; bench/generation.py measures it.
+        self.decode_threads = int(os.environ.get("HIREBOT_DECODE_THREADS", "1"))
 
     def _structural_ids(self) -> frozenset[int]:
         """Tokens that are only whitespace or punctuation: line breaks and bullets must repeat
@@ -294,8 +319,10 @@ class JobPostGenerator:
         if decoding.sections or decoding.opener:
             plans = [_RowPlan(self, decoding, t, seed) for (t, _), seed in zip(titles, seeds,
                                                                                 strict=True)]
-        outputs, finished = self._sample(prompt_ids, seeds, max_new_tokens, decoding, streamer,
-                                         use_fast=use_fast, boosts=boosts, plans=plans)
+        with torch_threads(self.decode_threads):
+            outputs, finished = self._sample(prompt_ids, seeds, max_new_tokens, decoding,
+                                             streamer, use_fast=use_fast, boosts=boosts,
+                                             plans=plans)
         seconds = time.monotonic() - start
         drafts = []
         for (title, context), new_ids, done in zip(titles, outputs, finished, strict=True):
@@ -376,8 +403,7 @@ class JobPostGenerator:
                 banned = ban.banned(r, history[r])
                 if banned:
                     scores[r, list(banned)] = float("-inf")
-            scores = _top_k_top_p(scores, decoding.top_k, decoding.top_p)
-            probs = torch.softmax(scores, dim=-1)
+            probs, candidates = _top_k_top_p(scores, decoding.top_k, decoding.top_p)
             next_tokens = []
             for r in range(rows):
                 if done[r]:
@@ -387,7 +413,8 @@ class JobPostGenerator:
                 if forced is not None:
                     token = forced
                 else:
-                    token = int(torch.multinomial(probs[r], 1, generator=generators[r]))
+                    pick = torch.multinomial(probs[r], 1, generator=generators[r])
+                    token = int(candidates[r, pick])
                 next_tokens.append(token)
                 if token == self.eos_id:
                     done[r] = True

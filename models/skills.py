@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
 SECTION_HEADERS = {
     "skills",
     "skill",
@@ -212,11 +214,22 @@ class SkillLexicon:
         for size in range(1, 5):
             for i in range(len(words) - size + 1):
                 grams.add(" ".join(words[i : i + size]))
-        hits = [p for p in grams if p in self.doc_freq]
+        hits = [p for p in grams if p in self.doc_freq and p not in JD_NOT_SKILLS]
         # Drop phrases contained in a longer hit ("data" when "data analysis" matched).
         hits = [p for p in hits if not any(p != q and f" {p} " in f" {q} " for q in hits)]
         hits.sort(key=lambda p: (self.doc_freq[p], p))
         return hits[:limit]
+
+
+#: Words a few CVs list under "skills" but every JD uses as prose: matching them on a JD made
+#: "to" and "requirements" the evidence for a verdict.
+JD_NOT_SKILLS = frozenset(ENGLISH_STOP_WORDS) | frozenset({
+    "work", "working", "develop", "development", "requirements", "responsibilities", "detail",
+    "details", "techniques", "experience", "skills", "ability", "team", "role", "job", "duties",
+    "benefits", "support", "knowledge", "excellent", "strong", "good", "new", "including",
+    "environment", "opportunity", "candidate", "company", "position", "years", "year",
+    "understanding", "required", "preferred", "ensure", "provide", "related", "various",
+})
 
 
 def contains_phrase(normalised_text: str, phrase: str) -> bool:

@@ -198,9 +198,14 @@ def test_bundled_model_folder_holds_no_pickles():
     assert (BUNDLED_DIR / "MODEL_CARD.md").read_text().count("sha256") >= 1
 
 
-def test_run_demo_screens_the_bundled_sample(capsys):
-    assert cli.main(["run"]) == 0
-    assert "sample_resume.txt" in capsys.readouterr().out
+def test_run_without_tokens_opens_the_shell_demo(capsys, monkeypatch):
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HIREBOT_JOBPOST_MAX_NEW_TOKENS", "120")
+    assert cli.main(["run"]) == 0  # stdin is not a terminal here: the scripted session
+    out = capsys.readouterr().out
+    assert "Job: Data Scientist" in out and "[Regenerate | Approve | 👍 | 👎]" in out
+    assert "sample_resume.txt" in out and "for Registered Nurse" in out
 
 
 def test_missing_model_folder_is_a_one_line_fault(tmp_path, capsys, monkeypatch):

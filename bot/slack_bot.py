@@ -1,0 +1,441 @@
+"""What the Slack app does, behind its thin listeners: post, queue model work, reply.
+
+Listeners (``handlers/``) ack at once and call one method here from a lazy-listener thread.
+These methods make only quick Web API calls and put model work on the single worker queue;
+the worker writes the JD or screens the CVs and posts the result in the thread. Every failure a
+user can cause or meet (bad title, bad file, missing scope, busy queue) becomes a short message
+in the thread; unexpected faults are logged without CV text and reported in one line.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import slack_format as fmt
+from bot.config import Settings
+from bot.services import ModelService
+from bot.slack_files import DownloadError, download_file
+from bot.storage import Store
+from bot.worker import ModelWorker
+
+logger = logging.getLogger(__name__)
+
+BUSY = ("I'm busy with other requests right now ({depth} queued). Please try again in a "
+        "minute.")
+NOT_IN_CHANNEL = ("I can't post in this channel. Invite me with `/invite @hirebot` (private "
+                  "channels and file uploads need me to be a member), then try again.")
+FAULT = "Sorry, something went wrong on my side while {what}. The team has the details in the log."
+ROLE_QUESTION = ("Which role should I screen {what} for? Reply in this thread with the job "
+                 "title (for example “Java Developer”), or start a thread with `/screen TITLE`.")
+PURGE_INTERVAL_S = 3600
+ZIP_MIME = {"application/zip", "application/x-zip-compressed"}
+_FOR_ROLE = re.compile(r"\bfor (?:the |a |an )?(?:role of |position of )?(?P<role>[^.!?\n]{2,80})",
+                       re.IGNORECASE)
+_ROLE_TAIL = re.compile(r"\s+(?:role|position|job|vacancy|opening)s?\s*$", re.IGNORECASE)
+_MENTION = re.compile(r"<[@#!][^>]*>")
+
+_BOTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def attach(app, bot: HireBot) -> None:
+    _BOTS[app] = bot
+
+
+def hirebot_of(app) -> HireBot:
+    """The HireBot behind a Bolt app (kept outside Bolt's context, which is deep-copied)."""
+    return _BOTS[app]
+
+
+def role_from_text(text: str | None) -> str | None:
+    """"screen these for Java Developer please" -> "Java Developer"; None when absent."""
+    if not text:
+        return None
+    match = _FOR_ROLE.search(_MENTION.sub(" ", text))
+    if not match:
+        return None
+    role = re.sub(r"\s+(?:please|thanks|thank you)\b.*$", "", match.group("role"),
+                  flags=re.IGNORECASE)
+    role = _ROLE_TAIL.sub("", role).strip(" ,:;\"'“”")
+    return role or None
+
+
+@dataclass
+class Upload:
+    """One file of a message, as Slack describes it."""
+
+    id: str
+    name: str
+    mimetype: str
+    size: int
+    url: str | None
+
+
+class _Throttle:
+    """Calls ``fn`` at most once per ``interval`` seconds; ``flush`` sends the latest value."""
+
+    def __init__(self, fn: Callable[[str], None], interval: float):
+        self.fn = fn
+        self.interval = interval
+        self.last = 0.0
+        self.pending: str | None = None
+
+    def __call__(self, value: str) -> None:
+        self.pending = value
+        now = time.monotonic()
+        if now - self.last >= self.interval:
+            self.last = now
+            self.fn(value)
+            self.pending = None
+
+
+class HireBot:
+    def __init__(self, settings: Settings, store: Store, worker: ModelWorker,
+                 models: ModelService):
+        self.settings = settings
+        self.store = store
+        self.worker = worker
+        self.models = models
+        self._seeds = threading.Lock()
+        self._last_purge = time.monotonic()  # build_app purges at start-up
+
+    # ============================================================ /jobpost
+    def jobpost(self, client: WebClient, channel: str, user: str, raw_title: str,
+                respond: Callable | None = None) -> None:
+        from models.generator import TitleError, parse_title
+
+        try:
+            title, context = parse_title(raw_title)
+        except TitleError as exc:
+            self._tell(respond, f"{exc} Usage: `/jobpost Data Scientist, remote, fintech`")
+            return
+        parent = self._post(client, channel, fmt.jobpost_parent_text(title), respond=respond)
+        if parent is None:
+            return
+        self.store.set_thread(channel, parent, "job", title)
+        self._start_jd(client, channel, parent, raw_title, title, context, user, seed=0)
+
+    def _start_jd(self, client: WebClient, channel: str, thread_ts: str, raw_title: str,
+                  title: str, context: str, user: str, seed: int) -> None:
+        placeholder = self._post(client, channel, fmt.jd_progress_text(""), thread_ts=thread_ts)
+        if placeholder is None:
+            return
+
+        def run() -> None:
+            def show(text: str) -> None:
+                self._update(client, channel, placeholder, fmt.jd_progress_text(text))
+
+            draft = self.models.write_jd(raw_title, seed=seed,
+                                         on_text=_Throttle(show, self.settings.stream_interval_s))
+            jobpost_id = self.store.add_jobpost(
+                channel=channel, thread_ts=thread_ts, message_ts=placeholder, title=title,
+                context=context, text=draft.text, model_version=draft.model["version"],
+                user=user)
+            self.store.set_thread(channel, thread_ts, "job", title, jobpost_id)
+            self._update(client, channel, placeholder, fmt.truncate(fmt.escape(draft.text)),
+                         blocks=fmt.jd_blocks(draft.text, jobpost_id, draft.model))
+
+        def failed(exc: Exception) -> None:
+            self._update(client, channel, placeholder, FAULT.format(what="writing the JD"))
+
+        self._submit(client, channel, thread_ts, f"jobpost:{channel}:{thread_ts}", run, failed,
+                     placeholder=placeholder)
+
+    def regenerate(self, client: WebClient, jobpost_id: int, user: str) -> None:
+        row = self.store.jobpost(jobpost_id)
+        if row is None:
+            return
+        raw = row["title"] + (f", {row['context']}" if row.get("context") else "")
+        with self._seeds:
+            seed = int(time.time() * 1000) % 1_000_000
+        self._start_jd(client, row["channel"], row["thread_ts"], raw, row["title"],
+                       row.get("context") or "", user, seed=seed)
+
+    def approve(self, client: WebClient, jobpost_id: int, user: str) -> None:
+        row = self.store.jobpost(jobpost_id)
+        if row is None:
+            return
+        self.store.update_jobpost(jobpost_id, approved=1, approved_by=user)
+        self.store.add_feedback("jobpost", jobpost_id, user, "approve")
+        model = {"name": "hirebot-jd-gpt2", "version": row["model_version"]}
+        self._update(client, row["channel"], row["message_ts"],
+                     fmt.truncate(fmt.escape(row["text"])),
+                     blocks=fmt.jd_blocks(row["text"], jobpost_id, model, approved_by=user))
+
+    def feedback(self, target: str, target_id: int, user: str, value: str) -> bool:
+        return self.store.add_feedback(target, target_id, user, value)
+
+    # ============================================================ /screen and uploads
+    def screen_thread(self, client: WebClient, channel: str, user: str, raw_role: str,
+                      respond: Callable | None = None) -> None:
+        from bot.cli import UserError, validate_role
+
+        try:
+            role = validate_role(raw_role)
+        except UserError as exc:
+            self._tell(respond, f"{exc} Usage: `/screen Registered Nurse`")
+            return
+        parent = self._post(client, channel, fmt.screen_parent_text(role), respond=respond)
+        if parent is not None:
+            self.store.set_thread(channel, parent, "screen", role)
+
+    def file_share(self, client: WebClient, event: dict) -> None:
+        channel = event["channel"]
+        message_ts = event["ts"]
+        thread_ts = event.get("thread_ts") or message_ts
+        uploads = [f for f in event.get("files", []) if f.get("id")]
+        fresh = [f for f in uploads if self.store.claim_file(channel, message_ts, f["id"])]
+        if not fresh:
+            return
+        role, jd_text = self._role_for(channel, event.get("thread_ts"), event.get("text"))
+        if role is None:
+            for f in fresh:
+                self.store.add_pending(channel, thread_ts, message_ts, f["id"])
+            what = "this CV" if len(fresh) == 1 else "these CVs"
+            self._post(client, channel, ROLE_QUESTION.format(what=what), thread_ts=thread_ts)
+            return
+        self._queue_screening(client, channel, thread_ts, message_ts,
+                              [f["id"] for f in fresh], role, jd_text)
+
+    def thread_reply(self, client: WebClient, event: dict) -> None:
+        """A reply in a thread where uploads wait for a role: the reply names the role."""
+        thread_ts = event.get("thread_ts")
+        if not thread_ts or thread_ts == event.get("ts"):
+            return
+        channel = event["channel"]
+        text = _MENTION.sub(" ", event.get("text") or "").strip()
+        role = role_from_text(text) or (text if 0 < len(text) <= 80 else None)
+        if role is None or self.store.thread(channel, thread_ts) is not None:
+            return
+        pending = self.store.take_pending(channel, thread_ts)
+        if not pending:
+            return
+        from bot.cli import UserError, validate_role
+
+        try:
+            role = validate_role(role)
+        except UserError as exc:
+            for row in pending:
+                self.store.add_pending(channel, thread_ts, row["message_ts"], row["file_id"])
+            self._post(client, channel, str(exc), thread_ts=thread_ts)
+            return
+        self.store.set_thread(channel, thread_ts, "screen", role)
+        self._queue_screening(client, channel, thread_ts, pending[0]["message_ts"],
+                              [row["file_id"] for row in pending], role, None)
+
+    def _role_for(self, channel: str, thread_ts: str | None,
+                  text: str | None) -> tuple[str | None, str | None]:
+        if thread_ts:
+            thread = self.store.thread(channel, thread_ts)
+            if thread is not None:
+                jd = None
+                if thread.get("jobpost_id"):
+                    row = self.store.jobpost(int(thread["jobpost_id"]))
+                    jd = row["text"] if row else None
+                return thread["role"], jd
+        return role_from_text(text), None
+
+    def _queue_screening(self, client: WebClient, channel: str, thread_ts: str,
+                         message_ts: str, file_ids: list[str], role: str,
+                         jd_text: str | None) -> None:
+        def run() -> None:
+            self._screen(client, channel, thread_ts, message_ts, file_ids, role, jd_text)
+
+        def failed(exc: Exception) -> None:
+            self._post(client, channel, FAULT.format(what="screening these CVs"),
+                       thread_ts=thread_ts)
+
+        self._submit(client, channel, thread_ts, f"screen:{channel}:{message_ts}", run, failed)
+
+    def _screen(self, client: WebClient, channel: str, thread_ts: str, message_ts: str,
+                file_ids: list[str], role: str, jd_text: str | None) -> None:
+        from models.documents import DocumentError
+
+        documents: list = []
+        had_zip = False
+        for file_id in file_ids:
+            upload = self._file_info(client, file_id)
+            if upload is None:
+                documents.append(DocumentError(file_id, "unreadable",
+                                               "Slack would not tell me about this file."))
+                continue
+            had_zip = had_zip or upload.mimetype in ZIP_MIME or upload.name.lower().endswith(
+                ".zip")
+            try:
+                data = download_file(upload.url, self.settings.secret("slack_bot_token") or "",
+                                     max_bytes=self._max_upload_bytes(upload), size=upload.size,
+                                     base_url=self.settings.slack_api_url)
+            except DownloadError as exc:
+                documents.append(DocumentError(upload.name, exc.code, str(exc)))
+                continue
+            documents.extend(self.models.read_upload(upload.name, data))
+            self.store.finish_file(channel, message_ts, file_id, "read")
+        total = len(documents)
+        progress = None
+        if total > 1:
+            progress = self._post(client, channel, f"Screening 0 of {total} CVs for "
+                                  f"{fmt.escape(role)}…", thread_ts=thread_ts)
+        results: list[dict] = []
+        step = 4
+        for start in range(0, total, step):
+            results.extend(self.models.screen(role, documents[start:start + step], jd_text))
+            if progress:
+                self._update(client, channel, progress,
+                             f"Screening {len(results)} of {total} CVs for {fmt.escape(role)}…")
+        ids = [self._record(channel, thread_ts, r) for r in results]
+        if had_zip or total > self.settings.batch_table_threshold:
+            self._post(client, channel, fmt.ranked_table_text(role, results), thread_ts=thread_ts)
+            self._upload_csv(client, channel, thread_ts, role, results)
+        else:
+            for result, screening_id in zip(results, ids, strict=True):
+                self._post(client, channel, fmt.truncate(fmt.verdict_text(result)),
+                           thread_ts=thread_ts, blocks=fmt.verdict_blocks(result, screening_id))
+        if progress:
+            done = sum("error" not in r for r in results)
+            self._update(client, channel, progress,
+                         f"Screened {done} of {total} CVs for {fmt.escape(role)}.")
+        for file_id in file_ids:
+            self.store.finish_file(channel, message_ts, file_id, "done")
+
+    def _record(self, channel: str, thread_ts: str, result: dict) -> int | None:
+        if "error" in result:
+            return None
+        self._purge_if_due()
+        return self.store.add_screening(
+            channel=channel, thread_ts=thread_ts, file_name=result["file"], role=result["role"],
+            verdict=result["verdict"], score=result["score"], category=result["category"],
+            model_version=result["model"]["version"])
+
+    def _purge_if_due(self) -> None:
+        """Retention runs at start-up and then at most hourly, as screenings are recorded."""
+        now = time.monotonic()
+        if now - self._last_purge >= PURGE_INTERVAL_S:
+            self._last_purge = now
+            removed = self.store.purge(self.settings.retention_days)
+            if any(removed.values()):
+                logger.info("retention: removed %s", removed)
+
+    def _max_upload_bytes(self, upload: Upload) -> int:
+        if upload.mimetype in ZIP_MIME or upload.name.lower().endswith(".zip"):
+            return int(self.settings.max_zip_total_mb * 1024 * 1024)
+        return int(self.settings.max_file_mb * 1024 * 1024)
+
+    def _file_info(self, client: WebClient, file_id: str) -> Upload | None:
+        try:
+            info = client.files_info(file=file_id)["file"]
+        except SlackApiError as exc:
+            logger.warning("files.info failed: %s", exc.response.get("error"))
+            return None
+        return Upload(id=file_id, name=info.get("name") or info.get("title") or file_id,
+                      mimetype=info.get("mimetype", ""), size=int(info.get("size") or 0),
+                      url=info.get("url_private_download") or info.get("url_private"))
+
+    def _upload_csv(self, client: WebClient, channel: str, thread_ts: str, role: str,
+                    results: list[dict]) -> None:
+        safe = re.sub(r"[^A-Za-z0-9]+", "-", role).strip("-").lower() or "role"
+        try:
+            client.files_upload_v2(channel=channel, thread_ts=thread_ts,
+                                   content=fmt.results_csv(results),
+                                   filename=f"screening-{safe}.csv",
+                                   title=f"Screening results: {role}")
+        except SlackApiError as exc:
+            logger.warning("CSV upload failed: %s", exc.response.get("error"))
+            self._post(client, channel, "I couldn't attach the CSV (the app needs the "
+                       "files:write scope).", thread_ts=thread_ts)
+
+    # ============================================================ help, status, home
+    def help_text(self) -> str:
+        return (
+            "*hirebot* writes job descriptions and screens CVs on this company's own server; "
+            "nothing leaves it.\n"
+            "• `/jobpost Data Scientist, remote, fintech` — a JD in a thread (Regenerate, "
+            "Approve, 👍 / 👎 under it)\n"
+            "• `/screen Registered Nurse` — a thread where uploaded CVs are screened for that "
+            "role; CVs uploaded in a `/jobpost` thread are screened against its JD\n"
+            "• Upload CVs (PDF, DOCX, TXT, or a ZIP) with “for Java Developer” in the message "
+            "to screen them for that role\n"
+            "• `/hirebot status` — models, versions and the work queue\n"
+            "File uploads only reach me in channels I'm a member of: `/invite @hirebot`.")
+
+    def status_text(self) -> str:
+        lines = ["*hirebot status*"]
+        for card in self.models.model_cards():
+            metrics = ", ".join(f"{k} {v}" for k, v in card.get("metrics", {}).items()
+                                if v is not None)
+            lines.append(f"• {card['model']}: version `{card['version']}`"
+                         + (f" — {metrics}" if metrics else ""))
+        work = self.worker.status()
+        lines.append(f"• work queue: {work['queued']} waiting, "
+                     f"{'running ' + work['running'] if work['running'] else 'idle'} "
+                     f"(capacity {work['capacity']}; {work['done']} done, {work['failed']} "
+                     "failed)")
+        counts = self.store.counts()
+        lines.append(f"• {counts['jobposts']} JDs written ({counts['approved_jobposts']} "
+                     f"approved), {counts['screenings']} CVs screened, {counts['feedback']} "
+                     "feedback votes")
+        return "\n".join(lines)
+
+    def home_view(self) -> dict:
+        blocks: list[dict] = [
+            {"type": "header", "text": {"type": "plain_text", "text": "hirebot"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": self.status_text()}},
+            {"type": "divider"},
+            {"type": "section", "text": {"type": "mrkdwn", "text": self.help_text()}},
+        ]
+        return {"type": "home", "blocks": blocks}
+
+    def publish_home(self, client: WebClient, user: str) -> None:
+        try:
+            client.views_publish(user_id=user, view=self.home_view())
+        except SlackApiError as exc:
+            logger.warning("views.publish failed: %s", exc.response.get("error"))
+
+    # ============================================================ plumbing
+    def _submit(self, client: WebClient, channel: str, thread_ts: str, name: str,
+                run: Callable[[], None], failed: Callable[[Exception], None],
+                placeholder: str | None = None) -> None:
+        if self.worker.submit(name, run, failed):
+            return
+        busy = BUSY.format(depth=self.worker.depth)
+        if placeholder:
+            self._update(client, channel, placeholder, busy)
+        else:
+            self._post(client, channel, busy, thread_ts=thread_ts)
+
+    def _post(self, client: WebClient, channel: str, text: str, *, thread_ts: str | None = None,
+              blocks: list[dict] | None = None, respond: Callable | None = None) -> str | None:
+        try:
+            response = client.chat_postMessage(channel=channel, text=text, thread_ts=thread_ts,
+                                               blocks=blocks, unfurl_links=False)
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            logger.warning("chat.postMessage failed: %s", error)
+            if error in {"not_in_channel", "channel_not_found", "is_archived"}:
+                self._tell(respond, NOT_IN_CHANNEL)
+            return None
+        return response["ts"]
+
+    def _update(self, client: WebClient, channel: str, ts: str, text: str,
+                blocks: list[dict] | None = None) -> None:
+        try:
+            client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks or [])
+        except SlackApiError as exc:
+            logger.warning("chat.update failed: %s", exc.response.get("error"))
+
+    @staticmethod
+    def _tell(respond: Callable | None, text: str) -> None:
+        """An ephemeral answer to the person who ran the command (their response_url)."""
+        if respond is None:
+            return
+        try:
+            respond(text=text, response_type="ephemeral")
+        except Exception:  # noqa: BLE001 - a lost hint must not break the listener
+            logger.warning("could not answer through response_url")

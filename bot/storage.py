@@ -1,0 +1,217 @@
+"""The bot's SQLite store: what it has already answered, the threads it runs, and feedback.
+
+Slack redelivers an event when the first answer is slow or the app restarts, and an upload
+can arrive by more than one route, so "exactly one reply" is enforced by unique keys here, in a
+file that survives restarts, rather than by memory. CV text is never stored: a screening row
+keeps the file name, the verdict and the score, and rows older than the retention setting are
+purged (file names can name a person).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+SCHEMA: dict[str, dict[str, Any]] = {
+    "events": {"columns": {"event_id": str, "received_at": float}, "pk": "event_id"},
+    "file_claims": {
+        "columns": {"key": str, "channel": str, "message_ts": str, "file_id": str,
+                    "status": str, "created_at": float},
+        "pk": "key",
+    },
+    "threads": {
+        "columns": {"channel": str, "thread_ts": str, "kind": str, "role": str,
+                    "jobpost_id": int, "created_at": float},
+        "pk": ("channel", "thread_ts"),
+    },
+    "pending_files": {
+        "columns": {"key": str, "channel": str, "thread_ts": str, "message_ts": str,
+                    "file_id": str, "created_at": float},
+        "pk": "key",
+    },
+    "jobposts": {
+        "columns": {"id": int, "channel": str, "thread_ts": str, "message_ts": str,
+                    "title": str, "context": str, "text": str, "model_version": str,
+                    "user": str, "approved": int, "approved_by": str, "created_at": float},
+        "pk": "id",
+    },
+    "screenings": {
+        "columns": {"id": int, "channel": str, "thread_ts": str, "file_name": str,
+                    "role": str, "verdict": str, "score": float, "category": str,
+                    "model_version": str, "created_at": float},
+        "pk": "id",
+    },
+    "feedback": {
+        "columns": {"id": int, "target": str, "target_id": int, "user": str, "value": str,
+                    "created_at": float},
+        "pk": "id",
+    },
+}
+
+
+class Store:
+    """One SQLite file shared by the Bolt threads and the model worker (one lock, WAL)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
+        self.db = sqlite_utils.Database(conn)
+        self._lock = threading.RLock()
+        with self._locked():
+            self.db.execute("PRAGMA journal_mode=WAL")
+            for name, spec in SCHEMA.items():
+                self.db[name].create(spec["columns"], pk=spec["pk"], if_not_exists=True)
+            self.db["feedback"].create_index(["target", "target_id", "user", "value"],
+                                             unique=True, if_not_exists=True)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._lock:
+            yield
+            self.db.conn.commit()
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.conn.close()
+
+    # ----------------------------------------------------------------------- exactly once
+    def claim_event(self, event_id: str) -> bool:
+        """True the first time an ``event_id`` is seen, ever; False for every redelivery."""
+        with self._locked():
+            cur = self.db.execute("INSERT OR IGNORE INTO events (event_id, received_at) "
+                                  "VALUES (?, ?)", [event_id, time.time()])
+            return cur.rowcount == 1
+
+    def claim_file(self, channel: str, message_ts: str, file_id: str) -> bool:
+        key = f"{channel}|{message_ts}|{file_id}"
+        with self._locked():
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO file_claims (key, channel, message_ts, file_id, status, "
+                "created_at) VALUES (?, ?, ?, ?, 'claimed', ?)",
+                [key, channel, message_ts, file_id, time.time()])
+            return cur.rowcount == 1
+
+    def finish_file(self, channel: str, message_ts: str, file_id: str, status: str) -> None:
+        with self._locked():
+            self.db.execute("UPDATE file_claims SET status = ? WHERE key = ?",
+                            [status, f"{channel}|{message_ts}|{file_id}"])
+
+    # ----------------------------------------------------------------------- threads
+    def set_thread(self, channel: str, thread_ts: str, kind: str, role: str,
+                   jobpost_id: int | None = None) -> None:
+        with self._locked():
+            self.db["threads"].upsert(
+                {"channel": channel, "thread_ts": thread_ts, "kind": kind, "role": role,
+                 "jobpost_id": jobpost_id, "created_at": time.time()},
+                pk=("channel", "thread_ts"))
+
+    def thread(self, channel: str, thread_ts: str) -> dict | None:
+        with self._locked():
+            rows = list(self.db["threads"].rows_where(
+                "channel = ? AND thread_ts = ?", [channel, thread_ts]))
+        return rows[0] if rows else None
+
+    def add_pending(self, channel: str, thread_ts: str, message_ts: str, file_id: str) -> None:
+        with self._locked():
+            self.db["pending_files"].upsert(
+                {"key": f"{channel}|{message_ts}|{file_id}", "channel": channel,
+                 "thread_ts": thread_ts, "message_ts": message_ts, "file_id": file_id,
+                 "created_at": time.time()}, pk="key")
+
+    def take_pending(self, channel: str, thread_ts: str) -> list[dict]:
+        """The uploads that waited for a role in this thread; removed as they are handed out."""
+        with self._locked():
+            rows = list(self.db["pending_files"].rows_where(
+                "channel = ? AND thread_ts = ?", [channel, thread_ts], order_by="created_at"))
+            self.db.execute("DELETE FROM pending_files WHERE channel = ? AND thread_ts = ?",
+                            [channel, thread_ts])
+        return rows
+
+    # ----------------------------------------------------------------------- jobposts
+    def add_jobpost(self, **fields: Any) -> int:
+        with self._locked():
+            table = self.db["jobposts"].insert(
+                {"approved": 0, "created_at": time.time(), **fields}, pk="id")
+            return int(table.last_pk)
+
+    def update_jobpost(self, jobpost_id: int, **fields: Any) -> None:
+        with self._locked():
+            self.db["jobposts"].update(jobpost_id, fields)
+
+    def jobpost(self, jobpost_id: int) -> dict | None:
+        with self._locked():
+            rows = list(self.db["jobposts"].rows_where("id = ?", [jobpost_id]))
+        return rows[0] if rows else None
+
+    def approved_jobposts(self) -> list[dict]:
+        with self._locked():
+            return list(self.db["jobposts"].rows_where("approved = 1", order_by="id"))
+
+    # ----------------------------------------------------------------------- screenings
+    def add_screening(self, **fields: Any) -> int:
+        with self._locked():
+            table = self.db["screenings"].insert({"created_at": time.time(), **fields}, pk="id")
+            return int(table.last_pk)
+
+    def screening(self, screening_id: int) -> dict | None:
+        with self._locked():
+            rows = list(self.db["screenings"].rows_where("id = ?", [screening_id]))
+        return rows[0] if rows else None
+
+    # ----------------------------------------------------------------------- feedback
+    def add_feedback(self, target: str, target_id: int, user: str, value: str) -> bool:
+        """One vote per user, target and value; the opposite thumb replaces an earlier one."""
+        with self._locked():
+            if value in {"up", "down"}:
+                self.db.execute(
+                    "DELETE FROM feedback WHERE target = ? AND target_id = ? AND user = ? "
+                    "AND value IN ('up', 'down')", [target, target_id, user])
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO feedback (target, target_id, user, value, created_at) "
+                "VALUES (?, ?, ?, ?, ?)", [target, target_id, user, value, time.time()])
+            return cur.rowcount == 1
+
+    def feedback(self, target: str | None = None) -> list[dict]:
+        with self._locked():
+            if target:
+                return list(self.db["feedback"].rows_where("target = ?", [target], order_by="id"))
+            return list(self.db["feedback"].rows_where(order_by="id"))
+
+    # ----------------------------------------------------------------------- housekeeping
+    def counts(self) -> dict[str, int]:
+        with self._locked():
+            return {
+                "jobposts": self.db["jobposts"].count,
+                "approved_jobposts": self.db.execute(
+                    "SELECT COUNT(*) FROM jobposts WHERE approved = 1").fetchone()[0],
+                "screenings": self.db["screenings"].count,
+                "feedback": self.db["feedback"].count,
+            }
+
+    def purge(self, retention_days: float, now: float | None = None) -> dict[str, int]:
+        """Drop what can name a person (screenings, pending uploads) past the retention."""
+        cutoff = (now or time.time()) - retention_days * 86400
+        out = {}
+        with self._locked():
+            for table in ("screenings", "pending_files", "file_claims", "events"):
+                cur = self.db.execute(f"DELETE FROM {table} WHERE "  # noqa: S608 - fixed names
+                                      f"{'received_at' if table == 'events' else 'created_at'}"
+                                      " < ?", [cutoff])
+                out[table] = cur.rowcount
+        return out
+
+    def dump(self, table: str) -> list[dict]:
+        """Every row of one table (tests and ``hirebot status``)."""
+        if table not in SCHEMA:
+            raise KeyError(table)
+        with self._locked():
+            return [json.loads(json.dumps(r)) for r in self.db[table].rows]

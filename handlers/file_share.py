@@ -1,0 +1,16 @@
+"""Uploads: ``message`` events with subtype ``file_share`` (never ``file_shared`` as well,
+or every upload would arrive twice)."""
+
+from __future__ import annotations
+
+from bot.slack_bot import hirebot_of
+from handlers._common import ack_now
+
+EVENT = {"type": "message", "subtype": "file_share"}
+
+
+def register(app) -> None:
+    def screen(client, event):
+        hirebot_of(app).file_share(client, event)
+
+    app.event(EVENT)(ack=ack_now, lazy=[screen])

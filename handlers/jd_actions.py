@@ -1,0 +1,36 @@
+"""Buttons under a JD: Regenerate, Approve (team training data), 👍 / 👎."""
+
+from __future__ import annotations
+
+from bot import slack_format as fmt
+from bot.slack_bot import hirebot_of
+from handlers._common import ack_now, action_value
+
+ACTIONS = (fmt.REGENERATE, fmt.APPROVE, fmt.JD_UP, fmt.JD_DOWN)
+
+
+def register(app) -> None:
+    def regenerate(client, body):
+        jobpost_id = action_value(body)
+        if jobpost_id is not None:
+            hirebot_of(app).regenerate(client, jobpost_id, body["user"]["id"])
+
+    def approve(client, body):
+        jobpost_id = action_value(body)
+        if jobpost_id is not None:
+            hirebot_of(app).approve(client, jobpost_id, body["user"]["id"])
+
+    def vote(value):
+        def record(body, respond):
+            jobpost_id = action_value(body)
+            if jobpost_id is not None:
+                hirebot_of(app).feedback("jobpost", jobpost_id, body["user"]["id"], value)
+                thumb = "👍" if value == "up" else "👎"
+                respond(text=f"Thanks, your {thumb} is saved for the next model refresh.",
+                        response_type="ephemeral", replace_original=False)
+        return record
+
+    app.action(fmt.REGENERATE)(ack=ack_now, lazy=[regenerate])
+    app.action(fmt.APPROVE)(ack=ack_now, lazy=[approve])
+    app.action(fmt.JD_UP)(ack=ack_now, lazy=[vote("up")])
+    app.action(fmt.JD_DOWN)(ack=ack_now, lazy=[vote("down")])

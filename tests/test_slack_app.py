@@ -1,0 +1,365 @@
+"""End to end: the real Bolt app over HTTP, signed requests, and a local Slack Web API stand-in.
+
+Only Slack's servers are replaced (``bot.local_slack``: a real HTTP server on a free port that
+records every request). The app, its SQLite file, the worker and both models are the real ones.
+"""
+
+from __future__ import annotations
+
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from bot.config import Settings
+from bot.local_slack import LocalSlack, SlackSender
+from bot.services import ModelService
+from bot.slack_app import HttpServer, build_app
+from tests.conftest import CVS
+
+CHANNEL = "C0HR"
+SECRET = "test-signing-secret"
+
+
+def wait_for(predicate, timeout: float = 90.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Env:
+    """One running app (HTTP mode) wired to one local Slack; restartable on the same data."""
+
+    def __init__(self, data_dir: Path, models: ModelService | None, local: LocalSlack):
+        self.local = local
+        self.settings = Settings(
+            data_dir=data_dir, slack_api_url=local.api_url,
+            slack_bot_token=SecretStr(local.token), slack_signing_secret=SecretStr(SECRET),
+            jobpost_max_new_tokens=160, stream_interval_s=0.05)
+        self.models = models or ModelService(self.settings)
+        self.start()
+
+    def start(self) -> None:
+        self.runtime = build_app(self.settings, models=self.models, warm_up=False)
+        self.server = HttpServer(self.runtime.app, port=0).start()
+        self.send = SlackSender(self.server.url, SECRET, self.local)
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.runtime.close()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def idle(self) -> None:
+        """The lazy listeners have run and the worker has drained."""
+        time.sleep(0.3)
+        assert self.runtime.worker.wait_idle(120)
+        time.sleep(0.2)
+
+    def jobpost(self, title: str) -> tuple[str, dict]:
+        """Run /jobpost; returns the parent ts and the finished JD message."""
+        before = {m["ts"] for m in self.local.channel_messages(CHANNEL)}
+        status, _ = self.send.command("/jobpost", title, channel=CHANNEL)
+        assert status == 200
+        parent = wait_for(lambda: [m for m in self.local.channel_messages(CHANNEL)
+                                   if m["ts"] not in before], what="parent message")[0]
+        jd = wait_for(lambda: [m for m in self.local.thread(CHANNEL, parent["ts"])
+                               if any(b["type"] == "actions" for b in m["blocks"])],
+                      what="finished JD")[0]
+        return parent["ts"], jd
+
+    def screen_thread(self, role: str) -> str:
+        before = {m["ts"] for m in self.local.channel_messages(CHANNEL)}
+        status, _ = self.send.command("/screen", role, channel=CHANNEL)
+        assert status == 200
+        return wait_for(lambda: [m for m in self.local.channel_messages(CHANNEL)
+                                 if m["ts"] not in before], what="screen thread")[0]["ts"]
+
+
+@pytest.fixture(scope="module")
+def models(screening_model, tmp_path_factory) -> ModelService:
+    service = ModelService(Settings(data_dir=tmp_path_factory.mktemp("unused"),
+                                    jobpost_max_new_tokens=160))
+    service._screening = screening_model  # one MiniLM load for the whole session
+    _ = service.generator
+    return service
+
+
+@pytest.fixture()
+def env(tmp_path, models):
+    local = LocalSlack().start()
+    environment = Env(tmp_path / "data", models, local)
+    yield environment
+    environment.stop()
+    local.stop()
+
+
+def upload(env: Env, paths: list[Path], thread_ts: str | None, text: str = "", **kwargs):
+    files = [env.local.add_file(p.name, p.read_bytes()) for p in paths]
+    status, _, event = env.send.file_share(CHANNEL, files, thread_ts=thread_ts, text=text,
+                                           **kwargs)
+    assert status == 200
+    return event
+
+
+def verdicts(env: Env, thread_ts: str) -> list[dict]:
+    return [m for m in env.local.thread(CHANNEL, thread_ts)
+            if any(word in m["text"] for word in ("*Fit*", "*Maybe*", "*No fit*"))]
+
+
+# ------------------------------------------------------------------------------ /jobpost
+def test_jobpost_posts_a_parent_and_streams_the_jd_into_its_thread(env):
+    parent_ts, jd = env.jobpost("Data Scientist")
+    parent = env.local.state.messages[parent_ts]
+    assert parent["text"] == "Job: Data Scientist"
+    assert jd["updates"] >= 2  # placeholder, streamed snapshot(s), then the final JD
+    updates = [c for c in env.local.calls("chat.update") if c.params.get("ts") == jd["ts"]]
+    assert any("…writing" in c.params["text"] for c in updates)  # streamed while generating
+    assert "Data Scientist" in jd["text"] and len(jd["text"]) > 100
+    buttons = [e["text"]["text"] for b in jd["blocks"] if b["type"] == "actions"
+               for e in b["elements"]]
+    assert buttons == ["Regenerate", "Approve", "👍", "👎"]
+    sections = [b for b in jd["blocks"] if b["type"] == "section"]
+    assert all(len(b["text"]["text"]) <= 3000 for b in sections) and len(jd["blocks"]) <= 50
+    assert "@" not in jd["text"] and "http" not in jd["text"]
+
+
+def test_user_text_is_escaped_so_a_title_cannot_ping_the_channel(env):
+    parent_ts, jd = env.jobpost("<!channel> Engineer & Co")
+    parent = env.local.state.messages[parent_ts]
+    assert "<!channel>" not in parent["text"]
+    assert parent["text"] == "Job: &lt;!channel&gt; Engineer &amp; Co"
+    assert "<!channel>" not in jd["text"]
+
+
+def test_bad_title_gets_a_private_explanation_not_a_thread(env):
+    status, _ = env.send.command("/jobpost", "   ", channel=CHANNEL)
+    assert status == 200
+    env.idle()
+    assert env.local.channel_messages(CHANNEL) == []
+    assert any("job title" in r.get("text", "").lower() for r in env.local.state.responses)
+
+
+# ------------------------------------------------------------------------------ uploads
+def test_cv_uploaded_in_a_jobpost_thread_is_screened_for_that_role(env):
+    parent_ts, _ = env.jobpost("Accountant")
+    upload(env, [CVS / "01-Accountant.pdf"], parent_ts)
+    reply = wait_for(lambda: verdicts(env, parent_ts), what="verdict")
+    assert len(reply) == 1
+    text = reply[0]["text"]
+    assert "01-Accountant.pdf" in text and "for Accountant" in text and "score" in text
+    assert "Top categories" in text
+    context = [b for b in reply[0]["blocks"] if b["type"] == "context"]
+    assert "Model" in context[0]["elements"][0]["text"]  # names the version that answered
+    assert env.runtime.store.dump("screenings")[0]["role"] == "Accountant"
+
+
+def test_zip_of_six_cvs_gives_a_ranked_table_and_a_csv(env, tmp_path):
+    thread = env.screen_thread("Accountant")
+    members = [CVS / "01-Accountant.pdf", CVS / "01-Accountant.docx",
+               CVS / "01-Desktop_Support.docx", CVS / "02-Office_Coordinator.pdf",
+               CVS / "sample_resume.txt"]
+    archive = tmp_path / "batch.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in members:
+            zf.writestr(path.name, path.read_bytes())
+        zf.writestr("copy_of_sample.txt", (CVS / "sample_resume.txt").read_bytes())
+    upload(env, [archive], thread)
+    table = wait_for(lambda: [m for m in env.local.thread(CHANNEL, thread)
+                              if "Ranked CVs" in m["text"]], what="ranked table")[0]
+    assert "6 screened" in table["text"]
+    csv_upload = wait_for(env.local.uploaded, what="CSV upload")[0]
+    assert csv_upload["name"].endswith(".csv") and csv_upload["thread_ts"] == thread
+    rows = csv_upload["data"].decode().strip().splitlines()
+    assert rows[0].startswith("rank,file,role,verdict,score")
+    assert len(rows) == 7
+    scores = [float(r.split(",")[4]) for r in rows[1:]]
+    assert scores == sorted(scores, reverse=True)
+    assert env.local.calls("files.getUploadURLExternal")
+    assert env.local.calls("files.completeUploadExternal")
+    progress = [m for m in env.local.thread(CHANNEL, thread) if m["text"].startswith("Screen")]
+    assert progress and progress[0]["text"].startswith("Screened 6 of 6")
+
+
+def test_upload_with_the_role_in_the_message_and_without_one(env):
+    event = upload(env, [CVS / "sample_resume.txt"], None, text="for Java Developer please")
+    reply = wait_for(lambda: verdicts(env, event["ts"]), what="verdict")
+    assert "for Java Developer" in reply[0]["text"]
+
+    event = upload(env, [CVS / "01-Accountant.pdf"], None, text="here you go")
+    question = wait_for(lambda: env.local.thread(CHANNEL, event["ts"]), what="question")
+    assert "Which role" in question[0]["text"]
+    assert verdicts(env, event["ts"]) == []
+    env.send.message(CHANNEL, "Accountant", thread_ts=event["ts"])  # the answer, in thread
+    reply = wait_for(lambda: verdicts(env, event["ts"]), what="verdict after the role")
+    assert "for Accountant" in reply[0]["text"]
+
+
+def test_same_event_delivered_three_times_gets_one_reply(env):
+    thread = env.screen_thread("Accountant")
+    files = [env.local.add_file("cv.pdf", (CVS / "01-Accountant.pdf").read_bytes())]
+    event = {"type": "message", "subtype": "file_share", "channel": CHANNEL, "user": "U0HR",
+             "text": "", "ts": env.local.next_ts(), "thread_ts": thread, "files": files}
+    for retry in (None, 1, 2):
+        status, _ = env.send.event(event, event_id="EvSAME0001", retry_num=retry)
+        assert status == 200
+    env.idle()
+    # and the same file in a second event for the same message (another route): still once
+    env.send.event(event, event_id="EvOTHER001")
+    env.idle()
+    assert len(verdicts(env, thread)) == 1
+
+
+def test_restart_between_retries_still_one_reply(env):
+    thread = env.screen_thread("Accountant")
+    files = [env.local.add_file("cv.pdf", (CVS / "01-Accountant.pdf").read_bytes())]
+    event = {"type": "message", "subtype": "file_share", "channel": CHANNEL, "user": "U0HR",
+             "text": "", "ts": env.local.next_ts(), "thread_ts": thread, "files": files}
+    env.send.event(event, event_id="EvRESTART1")
+    wait_for(lambda: verdicts(env, thread), what="first verdict")
+    env.restart()  # a new process would see the same SQLite file
+    status, _ = env.send.event(event, event_id="EvRESTART1", retry_num=1)
+    assert status == 200
+    env.idle()
+    assert env.runtime.store.thread(CHANNEL, thread)["role"] == "Accountant"
+    assert len(verdicts(env, thread)) == 1
+
+
+def test_forged_and_stale_signatures_are_refused(env):
+    status, _ = env.send.command("/hirebot", "help", signature="v0=" + "0" * 64)
+    assert status == 401
+    status, _ = env.send.command("/hirebot", "help", timestamp=int(time.time()) - 6 * 60)
+    assert status == 401
+    status, _ = env.send.event({"type": "app_mention", "channel": CHANNEL, "user": "U0HR",
+                                "text": "<@U0HIREBOT> help", "ts": env.local.next_ts()},
+                               signature="v0=deadbeef")
+    assert status == 401
+    env.idle()
+    assert env.local.calls("chat.postMessage") == []
+
+
+def test_corrupt_pdf_gets_a_clear_reply_and_the_next_upload_is_screened(env, tmp_path):
+    thread = env.screen_thread("Accountant")
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4\n" + b"\x00garbage" * 50)
+    upload(env, [broken], thread)
+    warning = wait_for(lambda: [m for m in env.local.thread(CHANNEL, thread)
+                                if "broken.pdf" in m["text"]], what="error reply")[0]
+    assert ":warning:" in warning["text"] and "PDF" in warning["text"]
+    assert "Traceback" not in warning["text"]
+    upload(env, [CVS / "01-Accountant.pdf"], thread)
+    wait_for(lambda: verdicts(env, thread), what="next verdict")
+
+
+def test_html_answer_to_a_download_is_refused_with_the_scope_named(env):
+    thread = env.screen_thread("Accountant")
+    files = [env.local.add_file("cv.pdf", b"<html>Sign in to Slack</html>",
+                                content_type="text/html")]
+    env.send.file_share(CHANNEL, files, thread_ts=thread)
+    reply = wait_for(lambda: [m for m in env.local.thread(CHANNEL, thread)
+                              if "cv.pdf" in m["text"]], what="scope reply")[0]
+    assert "files:read" in reply["text"]
+
+
+def test_oversized_upload_is_refused_before_download(env):
+    thread = env.screen_thread("Accountant")
+    files = [env.local.add_file("huge.pdf", b"%PDF-1.4 small")]
+    files[0]["size"] = 50 * 1024 * 1024
+    env.local.state.files[files[0]["id"]]["size"] = 50 * 1024 * 1024
+    env.send.file_share(CHANNEL, files, thread_ts=thread)
+    reply = wait_for(lambda: [m for m in env.local.thread(CHANNEL, thread)
+                              if "huge.pdf" in m["text"]], what="size reply")[0]
+    assert "limit" in reply["text"]
+    assert env.local.state.downloads == []
+
+
+# ------------------------------------------------------------------------------ buttons
+def test_buttons_store_feedback_and_approval(env):
+    parent_ts, jd = env.jobpost("Registered Nurse")
+    jobpost_id = jd["blocks"][-1]["elements"][0]["value"]
+    assert env.send.click("jd_approve", jobpost_id, channel=CHANNEL,
+                          message_ts=jd["ts"])[0] == 200
+    assert env.send.click("jd_thumbs_up", jobpost_id, channel=CHANNEL,
+                          message_ts=jd["ts"])[0] == 200
+    upload(env, [CVS / "sample_resume.txt"], parent_ts)
+    verdict = wait_for(lambda: verdicts(env, parent_ts), what="verdict")[0]
+    screening_id = verdict["blocks"][-1]["elements"][1]["value"]
+    env.send.click("verdict_thumbs_down", screening_id, channel=CHANNEL,
+                   message_ts=verdict["ts"])
+    env.idle()
+    store = env.runtime.store
+    assert store.approved_jobposts()[0]["title"] == "Registered Nurse"
+    votes = {(f["target"], f["value"]) for f in store.feedback()}
+    assert votes == {("jobpost", "approve"), ("jobpost", "up"), ("screening", "down")}
+    approved = env.local.state.messages[jd["ts"]]
+    assert "approved by" in str(approved["blocks"])
+    assert any("saved" in r.get("text", "") for r in env.local.state.responses)
+
+
+def test_regenerate_writes_a_new_draft_in_the_same_thread(env):
+    parent_ts, jd = env.jobpost("Pastry Chef")
+    jobpost_id = jd["blocks"][-1]["elements"][0]["value"]
+    env.send.click("jd_regenerate", jobpost_id, channel=CHANNEL, message_ts=jd["ts"])
+    drafts = wait_for(lambda: len([m for m in env.local.thread(CHANNEL, parent_ts)
+                                   if any(b["type"] == "actions" for b in m["blocks"])]) == 2,
+                      what="second draft")
+    assert drafts
+
+
+# ------------------------------------------------------------------------------ help etc.
+def test_hirebot_help_and_status_are_ephemeral_and_app_home_publishes(env):
+    status, body = env.send.command("/hirebot", "status")
+    assert status == 200 and '"ephemeral"' in body and "work queue" in body
+    status, body = env.send.command("/hirebot", "help")
+    assert status == 200 and "/jobpost" in body
+    env.send.event({"type": "app_home_opened", "user": "U0HR", "channel": "D0HR",
+                    "tab": "home"})
+    view = wait_for(lambda: env.local.state.views, what="views.publish")[0]
+    text = str(view["view"])
+    assert view["user_id"] == "U0HR" and "generator" in text and "screening" in text
+    assert "CVs screened" in text
+    env.send.event({"type": "app_mention", "channel": CHANNEL, "user": "U0HR",
+                    "text": "<@U0HIREBOT> hello", "ts": env.local.next_ts()})
+    wait_for(lambda: [m for m in env.local.state.messages.values() if "/jobpost" in m["text"]],
+             what="help in the mention's thread")
+
+
+def test_bot_ignores_its_own_messages(env):
+    env.send.event({"type": "message", "channel": "D0HR", "user": "U0HIREBOT",
+                    "bot_id": "B0HIREBOT", "text": "hello", "ts": env.local.next_ts(),
+                    "channel_type": "im"})
+    env.idle()
+    assert env.local.calls("chat.postMessage") == []
+    env.send.message("D0HR", "help", channel_type="im")
+    wait_for(lambda: env.local.calls("chat.postMessage"), what="DM help")
+
+
+def test_rate_limited_post_is_retried(env):
+    env.local.state.rate_limit_next["chat.postMessage"] = 1
+    thread = env.screen_thread("Accountant")
+    assert env.local.state.messages[thread]["text"].startswith("Screening: Accountant")
+    assert len(env.local.calls("chat.postMessage")) == 2  # 429, then the retry
+
+
+def test_full_queue_says_busy_instead_of_losing_the_request(env):
+    env.runtime.worker._queue.maxsize = 1
+    gate = __import__("threading").Event()
+    env.runtime.worker.submit("block", gate.wait)
+    wait_for(lambda: env.runtime.worker.running == "block", what="worker busy")
+    env.runtime.worker.submit("block2", lambda: None)  # fills the queue
+    try:
+        thread = env.screen_thread("Accountant")
+        upload(env, [CVS / "sample_resume.txt"], thread)
+        busy = wait_for(lambda: [m for m in env.local.thread(CHANNEL, thread)
+                                 if "busy" in m["text"]], what="busy reply")
+        assert "try again" in busy[0]["text"]
+    finally:
+        gate.set()

@@ -1,0 +1,50 @@
+"""The SQLite store: exactly-once keys that survive a reopen, feedback votes, retention."""
+
+from __future__ import annotations
+
+import time
+
+from bot.storage import Store
+
+
+def test_claims_are_unique_and_survive_reopening(tmp_path):
+    store = Store(tmp_path / "hirebot.db")
+    assert store.claim_event("Ev1") is True
+    assert store.claim_event("Ev1") is False
+    assert store.claim_file("C1", "1.000001", "F1") is True
+    assert store.claim_file("C1", "1.000001", "F1") is False
+    assert store.claim_file("C1", "1.000002", "F1") is True  # another message, another upload
+    store.close()
+    reopened = Store(tmp_path / "hirebot.db")
+    assert reopened.claim_event("Ev1") is False
+    assert reopened.claim_file("C1", "1.000001", "F1") is False
+
+
+def test_a_user_has_one_thumb_per_target_and_approval_is_separate(tmp_path):
+    store = Store(tmp_path / "hirebot.db")
+    assert store.add_feedback("jobpost", 1, "U1", "up")
+    assert store.add_feedback("jobpost", 1, "U1", "down")  # replaces the 👍
+    assert store.add_feedback("jobpost", 1, "U1", "approve")
+    assert not store.add_feedback("jobpost", 1, "U1", "approve")
+    assert store.add_feedback("jobpost", 1, "U2", "up")
+    votes = sorted((f["user"], f["value"]) for f in store.feedback("jobpost"))
+    assert votes == [("U1", "approve"), ("U1", "down"), ("U2", "up")]
+
+
+def test_retention_removes_screenings_but_keeps_jds(tmp_path):
+    store = Store(tmp_path / "hirebot.db")
+    store.add_screening(channel="C", thread_ts="1", file_name="jane-doe.pdf", role="Nurse",
+                        verdict="fit", score=0.9, category="Nursing", model_version="v")
+    store.add_jobpost(channel="C", thread_ts="1", title="Nurse", text="A JD", model_version="v")
+    assert store.purge(30)["screenings"] == 0
+    removed = store.purge(30, now=time.time() + 31 * 86400)
+    assert removed["screenings"] == 1
+    assert store.counts()["screenings"] == 0 and store.counts()["jobposts"] == 1
+
+
+def test_pending_uploads_are_handed_out_once(tmp_path):
+    store = Store(tmp_path / "hirebot.db")
+    store.add_pending("C", "9.1", "9.1", "F1")
+    store.add_pending("C", "9.1", "9.1", "F2")
+    assert [r["file_id"] for r in store.take_pending("C", "9.1")] == ["F1", "F2"]
+    assert store.take_pending("C", "9.1") == []
