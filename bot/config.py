@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import AliasChoices, Field, SecretStr
@@ -39,6 +40,8 @@ class Settings(BaseSettings):
         default=None, description="Trained JD generator folder; default: the bundled one."
     )
     torch_threads: int = 0
+    generator_head_precision: Literal["int8", "fp32"] = "int8"  # output projection when serving
+    decode_threads: int = 1  # threads while writing a JD (see docs/benchmarks.md)
 
     # Screening
     fit_threshold: float = 0.6

@@ -21,7 +21,9 @@ class GeneratorUserError(Exception):
 def load_generator(settings: Settings, folder: Path | None = None):
     from models.generator import JobPostGenerator
 
-    return JobPostGenerator.load(folder or settings.generator_dir)
+    return JobPostGenerator.load(folder or settings.generator_dir,
+                                 head_precision=settings.generator_head_precision,
+                                 decode_threads=settings.decode_threads)
 
 
 # ------------------------------------------------------------------------------ jobpost

@@ -39,9 +39,9 @@ class ModelService:
     def generator(self):
         with self._lock:
             if self._generator is None:
-                from models.generator import JobPostGenerator
+                from bot.generator_commands import load_generator
 
-                self._generator = JobPostGenerator.load(self.settings.generator_dir)
+                self._generator = load_generator(self.settings)
             return self._generator
 
     def warm_up(self) -> None:

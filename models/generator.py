@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
 
@@ -177,7 +177,10 @@ class _RecentPenalty:
     kept as per-row counts so one vectorised op applies it to the whole batch."""
 
     def __init__(self, rows: int, vocab: int, decoding: Decoding, exempt: frozenset[int]):
-        self.counts = torch.zeros((rows, vocab), dtype=torch.int32)
+        # numpy owns the counts (a scalar update is ~100 ns, a tensor index op ~10 us); the
+        # tensor is a view of the same memory for the vectorised apply.
+        self._counts = np.zeros((rows, vocab), dtype=np.int32)
+        self.counts = torch.from_numpy(self._counts)
         self.windows: list[list[int]] = [[] for _ in range(rows)]
         self.size = decoding.penalty_window
         self.penalty = decoding.repetition_penalty
@@ -187,11 +190,11 @@ class _RecentPenalty:
         window = self.windows[row]
         window.append(token)
         if token not in self.exempt:
-            self.counts[row, token] += 1
+            self._counts[row, token] += 1
         if len(window) > self.size:
             old = window.pop(0)
             if old not in self.exempt:
-                self.counts[row, old] -= 1
+                self._counts[row, old] -= 1
 
     def apply(self, scores: torch.Tensor) -> None:
         seen = self.counts > 0
@@ -243,7 +246,8 @@ class JobPostGenerator:
 
     def __init__(self, model: GPT2LMHeadModel, tokenizer: PreTrainedTokenizerBase, *,
                  name: str, version: str, folder: Path | None = None,
-                 lexicon: dict | None = None):
+                 lexicon: dict | None = None, head_precision: str = "int8",
+                 decode_threads: int = 1):
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.name = name
@@ -253,27 +257,28 @@ class JobPostGenerator:
         self.max_positions = int(model.config.n_positions)
         from models.fast_gpt2 import FastGPT2
 
-        self.fast = FastGPT2(self.model)
+        self.fast = FastGPT2(self.model, head_precision)
         self.structural_ids = self._structural_ids()
         self.lexicon = lexicon or {}
         #: Threads while decoding: a step is dozens of tiny ops, and on a small CPU each
         #: multi-threaded op pays a thread hand-off (milliseconds when another process holds
         #: the other core), so one thread is faster; bench/generation.py measures it.
-        self.decode_threads = int(os.environ.get("HIREBOT_DECODE_THREADS", "1"))
+        self.decode_threads = decode_threads
 
     def _structural_ids(self) -> frozenset[int]:
         """Tokens that are only whitespace or punctuation: line breaks and bullets must repeat
         in a structured posting, so the repetition penalty leaves them alone."""
         out = set()
-        for token_id in range(len(self.tokenizer)):
-            text = self.tokenizer.decode([token_id])
+        self.token_text = [self.tokenizer.decode([i]) for i in range(len(self.tokenizer))]
+        for token_id, text in enumerate(self.token_text):
             if not any(ch.isalnum() for ch in text):
                 out.add(token_id)
         out.discard(self.eos_id)
         return frozenset(out)
 
     @classmethod
-    def load(cls, folder: Path | None = None) -> JobPostGenerator:
+    def load(cls, folder: Path | None = None, *, head_precision: str = "int8",
+             decode_threads: int = 1) -> JobPostGenerator:
         from models.embeddings import configure_threads
 
         configure_threads()
@@ -288,7 +293,8 @@ class JobPostGenerator:
 
         return cls(model, tokenizer, name=info.get("name", "hirebot-jd-gpt2"),
                    version=info.get("version", "unversioned"), folder=folder,
-                   lexicon=load_lexicon(folder))
+                   lexicon=load_lexicon(folder), head_precision=head_precision,
+                   decode_threads=decode_threads)
 
     @property
     def model_info(self) -> dict[str, str]:
@@ -492,6 +498,7 @@ class _RowPlan:
 
     def __init__(self, generator: JobPostGenerator, decoding: Decoding, title: str, seed: int):
         self.tokenizer = generator.tokenizer
+        self.token_text = generator.token_text
         self.decoding = decoding
         self.headings = list(decoding.sections)
         self.queue: list[int] = []
@@ -516,7 +523,7 @@ class _RowPlan:
         if not self.headings:  # opener only: the model writes the rest freely
             return False
         self.part_tokens += 1
-        self.part_text += self.tokenizer.decode([token])
+        self.part_text += self.token_text[token]
         limit = self.decoding.opening_tokens if self.part == 0 else self.decoding.section_tokens
         blank_line = "\n\n" in self.part_text.lstrip() and self.part_tokens >= MIN_SECTION_TOKENS
         over = self.part_tokens >= limit
@@ -551,7 +558,7 @@ class _LineStreamer:
     shown: str = ""
 
     def feed(self, ids: list[int]) -> None:
-        if not ids or self.generator.tokenizer.decode(ids[-1:]).count("\n") == 0:
+        if not ids or "\n" not in self.generator.token_text[ids[-1]]:
             return
         text = self.generator.tokenizer.decode(ids, skip_special_tokens=True)
         complete = text[: text.rfind("\n")]

@@ -131,9 +131,11 @@ def score_drafts(drafts: Sequence[Draft], prompts: Sequence[str],
 def evaluate_generator(generator: JobPostGenerator, corpus: PostingCorpus, *, titles: int = 100,
                        samples_per_title: int = 2, max_new_tokens: int = 400,
                        batch_size: int = 8, settings=None, seed: int = 0,
-                       bpc_docs: int | None = None, embedder=None) -> dict:
+                       bpc_docs: int | None = None, embedder=None,
+                       decoding: Decoding | None = None) -> dict:
     from models.embeddings import FastEmbedder
 
+    decoding = decoding or Decoding()
     logger.info("bits/char on %d held-out postings", len(corpus.held_out))
     bpc = bits_per_char(generator.model, generator.tokenizer, corpus.held_out, max_docs=bpc_docs)
     chosen = choose_titles(corpus.held_out, titles, seed=seed)
@@ -148,7 +150,7 @@ def evaluate_generator(generator: JobPostGenerator, corpus: PostingCorpus, *, ti
     for start in tqdm(range(0, len(prompts), batch_size), desc="sampling", unit="batch"):
         batch = [(t, "") for t in prompts[start:start + batch_size]]
         ours.extend(generator.write_batch(batch, seeds=seeds[start:start + batch_size],
-                                          max_new_tokens=max_new_tokens, decoding=Decoding()))
+                                          max_new_tokens=max_new_tokens, decoding=decoding))
         naive.extend(generator.naive_generate(batch, seed=seeds[start],
                                               max_new_tokens=max_new_tokens))
     if embedder is None:
@@ -168,7 +170,7 @@ def evaluate_generator(generator: JobPostGenerator, corpus: PostingCorpus, *, ti
         "naive": score_drafts(naive, prompts, index),
         "real_postings_title_relevance": round(index.relevance(
             [p.title for p in real], [p.description for p in real]), 4) if real else None,
-        "decoding": {"hirebot": Decoding().__dict__, "naive": Decoding.naive().__dict__},
+        "decoding": {"hirebot": decoding.__dict__, "naive": Decoding.naive().__dict__},
     }
 
 

@@ -195,14 +195,26 @@ def test_context_after_comma_is_kept():
 
 # ------------------------------------------------------------------------------ model
 def test_fast_decoder_matches_hugging_face(tiny_generator):
+    from models.fast_gpt2 import FastGPT2
+
     ids = torch.tensor([tiny_generator.tokenizer("Job title: Pastry Chef\n\nWe")["input_ids"]])
     with torch.no_grad():
         reference = tiny_generator.model(input_ids=ids).logits
-    assert torch.allclose(tiny_generator.fast.logits(ids), reference, atol=1e-4)
-    fast = tiny_generator.write_batch([("Pastry Chef", ""), ("Data Scientist", "remote")],
-                                      seeds=[1, 2], max_new_tokens=60)
-    slow = tiny_generator.write_batch([("Pastry Chef", ""), ("Data Scientist", "remote")],
-                                      seeds=[1, 2], max_new_tokens=60, use_fast=False)
+    exact = FastGPT2(tiny_generator.model, "fp32")
+    assert torch.allclose(exact.logits(ids), reference, atol=1e-4)
+    serving = tiny_generator.fast  # int8 output projection by default
+    assert serving.head_precision == "int8"
+    approx = serving.logits(ids)
+    assert (approx - reference).abs().max() < 0.1 * reference.std()
+    assert (approx.argmax(-1) == reference.argmax(-1)).float().mean() > 0.9
+    try:
+        tiny_generator.fast = exact  # with the exact head, sampling agrees token for token
+        titles = [("Pastry Chef", ""), ("Data Scientist", "remote")]
+        fast = tiny_generator.write_batch(titles, seeds=[1, 2], max_new_tokens=60)
+        slow = tiny_generator.write_batch(titles, seeds=[1, 2], max_new_tokens=60,
+                                          use_fast=False)
+    finally:
+        tiny_generator.fast = serving
     assert [d.text for d in fast] == [d.text for d in slow]
 
 

@@ -1,0 +1,75 @@
+"""The model registry: atomic promotion, rollback, pruning, and recovery after a crash."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from models.registry import BUNDLED, Registry
+
+
+def make_version(registry: Registry, name: str, metric: float) -> str:
+    record, tmp = registry.start_run()
+    (tmp / "weights.bin").write_bytes(name.encode())
+    (tmp / "METRICS.json").write_text(json.dumps({"macro_f1": metric}))
+    registry.commit(record, tmp, name)
+    registry.finish_run(record, "promoted", version=name)
+    return name
+
+
+def test_bundled_is_active_until_a_promotion_and_rollback_returns(tmp_path):
+    bundled = tmp_path / "bundled"
+    bundled.mkdir()
+    registry = Registry(tmp_path / "data", "classifier", bundled)
+    assert registry.active_version() == BUNDLED and registry.active_dir() == bundled
+    make_version(registry, "v1", 0.8)
+    registry.promote("v1")
+    make_version(registry, "v2", 0.9)
+    registry.promote("v2")
+    assert registry.active_version() == "v2"
+    assert registry.rollback() == "v1"
+    assert registry.rollback() == BUNDLED
+    assert registry.active_dir() == bundled
+    listed = registry.versions()
+    assert [v["version"] for v in listed][-1] == BUNDLED
+    assert {v["version"]: v["metrics"].get("macro_f1") for v in listed}["v2"] == 0.9
+
+
+def test_prune_keeps_the_active_and_its_rollback(tmp_path):
+    registry = Registry(tmp_path / "data", "generator", tmp_path, keep=2)
+    for i in range(5):
+        make_version(registry, f"v{i}", i)
+        os.utime(registry.root / "versions" / f"v{i}", (time.time() + i, time.time() + i))
+    registry.promote("v1")
+    registry.promote("v4")
+    kept = {p.name for p in (registry.root / "versions").iterdir()}
+    assert kept == {"v1", "v3", "v4"}  # the newest two, plus v1 for a rollback
+    assert registry.rollback() == "v1"
+
+
+def test_killed_run_leaves_the_active_model_and_is_marked_failed(tmp_path):
+    registry = Registry(tmp_path / "data", "classifier", tmp_path)
+    make_version(registry, "v1", 0.8)
+    registry.promote("v1")
+    script = (
+        "import sys, time; from pathlib import Path; from models.registry import Registry\n"
+        f"r = Registry(Path({str(tmp_path / 'data')!r}), 'classifier', Path({str(tmp_path)!r}))\n"
+        "rec, tmp = r.start_run(); (tmp / 'partial.bin').write_bytes(b'x' * 1000)\n"
+        "print('started', flush=True); time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                            cwd=os.getcwd())
+    assert proc.stdout.readline().strip() == "started"
+    proc.kill()  # kill -9 mid-run
+    proc.wait()
+    assert registry.active_version() == "v1"
+    assert (registry.active_dir() / "weights.bin").read_bytes() == b"v1"
+    failed = registry.recover()
+    assert len(failed) == 1
+    assert not list(registry.root.glob("tmp-*"))
+    assert registry.runs()[0]["status"] == "failed"
+    make_version(registry, "v2", 0.9)  # and the next refresh succeeds
+    registry.promote("v2")
+    assert registry.active_version() == "v2"
