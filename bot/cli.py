@@ -17,6 +17,7 @@ from pathlib import Path
 from bot.config import Settings, get_settings
 from bot.generator_commands import GeneratorUserError
 from bot.logging_setup import configure_logging
+from bot.models_commands import ModelsUserError
 
 logger = logging.getLogger("hirebot")
 
@@ -44,12 +45,12 @@ def validate_role(role: str) -> str:
 
 
 # ------------------------------------------------------------------------------------ screen
-def load_screening_model(settings: Settings):
+def load_screening_model(settings: Settings, folder: Path | None = None):
     from models.screening import ScreeningModel
 
     try:
         return ScreeningModel.load(
-            settings.classifier_dir,
+            folder or settings.classifier_dir,
             embedding_model=settings.embedding_model,
             precision=settings.embedding_precision,
         )
@@ -301,8 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
     eval_clf.set_defaults(func=cmd_eval_classifier)
 
     from bot.generator_commands import add_parsers
+    from bot.models_commands import add_parsers as add_model_parsers
 
     add_parsers(sub, train_sub, eval_sub)
+    add_model_parsers(sub)
 
     run = sub.add_parser("run", help="run the Slack app (no Slack tokens: the local shell)")
     run.add_argument("--http", action="store_true",
@@ -327,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
     try:
         return args.func(args, settings)
-    except (UserError, GeneratorUserError) as exc:
+    except (UserError, GeneratorUserError, ModelsUserError) as exc:
         print(f"hirebot: {exc}", file=sys.stderr)
         return EXIT_REJECTED
     except ConfigError as exc:

@@ -21,6 +21,10 @@ class GeneratorUserError(Exception):
 def load_generator(settings: Settings, folder: Path | None = None):
     from models.generator import JobPostGenerator
 
+    if folder is None and settings.generator_dir is None:
+        from bot.models_commands import registry_for
+
+        folder = registry_for(settings, "generator").active_dir()
     return JobPostGenerator.load(folder or settings.generator_dir,
                                  head_precision=settings.generator_head_precision,
                                  decode_threads=settings.decode_threads)

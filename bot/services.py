@@ -24,24 +24,77 @@ class ModelService:
         self._lock = threading.Lock()
         self._screening = None
         self._generator = None
+        self._loaded_from: dict[str, Path] = {}
+
+    # --------------------------------------------------------------------------- versions
+    def active_dir(self, kind: str) -> Path:
+        """A folder pinned in the settings, else the registry's active version."""
+        pinned = self.settings.classifier_dir if kind == "classifier" else (
+            self.settings.generator_dir)
+        if pinned is not None:
+            return Path(pinned)
+        from bot.models_commands import registry_for
+
+        return registry_for(self.settings, kind).active_dir()
+
+    def sync_active(self) -> None:
+        """Hot swap: called by the worker between jobs, so a job never sees two versions.
+
+        A model whose registry pointer moved is loaded from its new folder first and swapped
+        in only when that load succeeds; a broken candidate leaves the serving model alone.
+        """
+        for kind in ("classifier", "generator"):
+            loaded = self._loaded_from.get(kind)
+            if loaded is None:
+                continue  # not loaded yet: the first use loads the active version
+            target = self.active_dir(kind)
+            if target == loaded:
+                continue
+            try:
+                model = self._load(kind, target)
+            except Exception as exc:  # noqa: BLE001 - keep serving the current version
+                logger.error("could not switch the %s to %s: %s", kind, target,
+                             type(exc).__name__)
+                continue
+            with self._lock:
+                if kind == "classifier":
+                    self._screening = model
+                else:
+                    self._generator = model
+                self._loaded_from[kind] = target
+            logger.info("switched the %s to %s", kind, target.name)
+
+    def _load(self, kind: str, folder: Path):
+        if kind == "classifier":
+            from bot.cli import load_screening_model
+
+            embedder = self._screening.embedder if self._screening is not None else None
+            if embedder is not None:
+                from models.screening import ScreeningModel
+
+                return ScreeningModel.load(folder, embedder=embedder)
+            return load_screening_model(self.settings, folder)
+        from bot.generator_commands import load_generator
+
+        return load_generator(self.settings, folder)
 
     # --------------------------------------------------------------------------- loading
     @property
     def screening(self):
         with self._lock:
             if self._screening is None:
-                from bot.cli import load_screening_model
-
-                self._screening = load_screening_model(self.settings)
+                folder = self.active_dir("classifier")
+                self._screening = self._load("classifier", folder)
+                self._loaded_from["classifier"] = folder
             return self._screening
 
     @property
     def generator(self):
         with self._lock:
             if self._generator is None:
-                from bot.generator_commands import load_generator
-
-                self._generator = load_generator(self.settings)
+                folder = self.active_dir("generator")
+                self._generator = self._load("generator", folder)
+                self._loaded_from["generator"] = folder
             return self._generator
 
     def warm_up(self) -> None:
@@ -76,15 +129,8 @@ class ModelService:
     # --------------------------------------------------------------------------- status
     def model_cards(self) -> list[dict]:
         """Name, version and headline metrics of each model, read from its folder (no load)."""
-        from models.generator import BUNDLED_GENERATOR_DIR
-        from models.screening import BUNDLED_DIR
-
-        out = []
-        for label, folder in (("screening", self.settings.classifier_dir or BUNDLED_DIR),
-                              ("generator", self.settings.generator_dir
-                               or BUNDLED_GENERATOR_DIR)):
-            out.append({"model": label, **_folder_summary(Path(folder))})
-        return out
+        return [{"model": label, **_folder_summary(self.active_dir(kind))}
+                for label, kind in (("screening", "classifier"), ("generator", "generator"))]
 
 
 def _folder_summary(folder: Path) -> dict:

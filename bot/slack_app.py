@@ -52,8 +52,9 @@ def build_app(settings: Settings, *, models: ModelService | None = None,
 
     store = Store(settings.db_path)
     store.purge(settings.retention_days)
-    worker = ModelWorker(settings.queue_size)
-    bot = HireBot(settings, store, worker, models or ModelService(settings))
+    models = models or ModelService(settings)
+    worker = ModelWorker(settings.queue_size, between_jobs=models.sync_active)
+    bot = HireBot(settings, store, worker, models)
     app = App(client=make_client(settings),
               signing_secret=settings.secret("slack_signing_secret") or "",
               process_before_response=False, raise_error_for_unhandled_request=False,

@@ -26,7 +26,9 @@ class Job:
 
 
 class ModelWorker:
-    def __init__(self, maxsize: int = 20, name: str = "hirebot-models"):
+    def __init__(self, maxsize: int = 20, name: str = "hirebot-models",
+                 between_jobs: Callable[[], None] | None = None):
+        self.between_jobs = between_jobs  # e.g. switch to a newly promoted model version
         self._queue: queue.Queue[Job | None] = queue.Queue(maxsize=maxsize)
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._running: str | None = None
@@ -78,6 +80,8 @@ class ModelWorker:
                 return
             self._running = job.name
             try:
+                if self.between_jobs is not None:
+                    self.between_jobs()
                 job.run()
                 self.done += 1
             except Exception as exc:  # noqa: BLE001 - the worker must outlive any one job

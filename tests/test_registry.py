@@ -73,3 +73,20 @@ def test_killed_run_leaves_the_active_model_and_is_marked_failed(tmp_path):
     make_version(registry, "v2", 0.9)  # and the next refresh succeeds
     registry.promote("v2")
     assert registry.active_version() == "v2"
+
+
+def test_models_cli_lists_promotes_and_rolls_back(tmp_path, capsys):
+    from bot.cli import main
+    from bot.config import get_settings
+    from bot.models_commands import registry_for
+
+    registry = registry_for(get_settings(), "classifier")
+    make_version(registry, "c1", 0.7)
+    assert main(["models", "promote", "c1"]) == 0
+    assert main(["models", "list", "--kind", "classifier"]) == 0
+    out = capsys.readouterr().out
+    assert "active c1" in out and "* c1" in out and "bundled" in out
+    assert main(["models", "promote", "nope"]) == 2
+    assert "no stored version" in capsys.readouterr().err
+    assert main(["models", "rollback", "--kind", "classifier"]) == 0
+    assert registry.active_version() == BUNDLED

@@ -363,3 +363,40 @@ def test_full_queue_says_busy_instead_of_losing_the_request(env):
         assert "try again" in busy[0]["text"]
     finally:
         gate.set()
+
+
+# ------------------------------------------------------------------------------ versions
+def test_promoted_generator_version_is_swapped_in_between_jobs(tmp_path, screening_model):
+    """`hirebot models promote` moves the registry pointer; the worker loads the new version
+    before its next job, and the reply names the version that wrote it."""
+    import json
+    import shutil
+
+    from bot.cli import main
+    from bot.models_commands import registry_for
+    from models.generator import BUNDLED_GENERATOR_DIR
+
+    local = LocalSlack().start()
+    env = Env(tmp_path / "data", None, local)
+    env.models._screening = screening_model
+    try:
+        _, first = env.jobpost("Data Scientist")
+        bundled_version = json.loads(
+            (BUNDLED_GENERATOR_DIR / "hirebot_generator.json").read_text())["version"]
+        assert bundled_version in str(first["blocks"])
+        registry = registry_for(env.settings, "generator")
+        record, tmp = registry.start_run()
+        shutil.copytree(BUNDLED_GENERATOR_DIR, tmp, dirs_exist_ok=True)
+        info = json.loads((tmp / "hirebot_generator.json").read_text())
+        (tmp / "hirebot_generator.json").write_text(json.dumps({**info, "version": "cand01"}))
+        registry.commit(record, tmp, "cand01")
+        registry.finish_run(record, "promoted", version="cand01")
+        assert main(["models", "promote", "cand01"]) == 0
+        _, second = env.jobpost("Data Scientist")
+        assert "cand01" in str(second["blocks"])
+        assert main(["models", "rollback", "--kind", "generator"]) == 0
+        _, third = env.jobpost("Data Scientist")
+        assert bundled_version in str(third["blocks"])
+    finally:
+        env.stop()
+        local.stop()
