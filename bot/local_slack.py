@@ -50,6 +50,7 @@ class _State:
     views: list[dict] = field(default_factory=list)
     downloads: list[str] = field(default_factory=list)  # file ids fetched with the token
     rate_limit_next: dict[str, int] = field(default_factory=dict)  # method -> 429s to send
+    errors: dict[str, str] = field(default_factory=dict)  # method -> Slack error to answer
     lock: threading.RLock = field(default_factory=threading.RLock)
 
 
@@ -136,6 +137,8 @@ class LocalSlack:
                 return 429, {"ok": False, "error": "ratelimited"}
         if token != self.state.token:
             return 200, {"ok": False, "error": "invalid_auth"}
+        if method in self.state.errors:  # e.g. "missing_scope", as a misconfigured app gets
+            return 200, {"ok": False, "error": self.state.errors[method]}
         fn = getattr(self, "api_" + method.replace(".", "_"), None)
         if fn is None:
             return 200, {"ok": False, "error": "unknown_method"}

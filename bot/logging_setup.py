@@ -14,6 +14,10 @@ def configure_logging(level: str = "INFO") -> None:
     )
     for noisy in ("transformers", "sentence_transformers", "httpx", "urllib3", "pypdf"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+    # At DEBUG these log request and response bodies, which carry verdicts with CV snippets:
+    # CV text must never reach a log, whatever the level.
+    for sdk in ("slack_sdk", "slack_bolt"):
+        logging.getLogger(sdk).setLevel(max(logging.INFO, logging.getLogger().level))
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     # torch.ao's eager quantisation prints a deprecation banner on every use; it is still the

@@ -15,10 +15,9 @@ class ModelsUserError(Exception):
 
 
 def registry_for(settings: Settings, kind: str) -> Registry:
-    from models.generator import BUNDLED_GENERATOR_DIR
-    from models.screening import BUNDLED_DIR
+    from models import BUNDLED_ROOT  # not models.generator: no torch import for a path
 
-    bundled = BUNDLED_DIR if kind == "classifier" else BUNDLED_GENERATOR_DIR
+    bundled = BUNDLED_ROOT / ("classifier" if kind == "classifier" else "generator")
     return Registry(settings.data_dir, kind, bundled, keep=settings.keep_versions)
 
 

@@ -34,8 +34,8 @@ class Runtime:
     worker: ModelWorker
 
     def close(self) -> None:
-        self.worker.stop()
-        self.store.close()
+        if self.worker.stop():
+            self.store.close()  # never under a job that is still running
 
 
 def make_client(settings: Settings) -> WebClient:

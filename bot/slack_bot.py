@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 BUSY = ("I'm busy with other requests right now ({depth} queued). Please try again in a "
         "minute.")
+BUSY_KEPT = (" I've kept the files: reply in this thread with the role (or the same role "
+             "again) when you want them screened.")
 NOT_IN_CHANNEL = ("I can't post in this channel. Invite me with `/invite @hirebot` (private "
                   "channels and file uploads need me to be a member), then try again.")
 FAULT = "Sorry, something went wrong on my side while {what}. The team has the details in the log."
@@ -66,6 +68,23 @@ def role_from_text(text: str | None) -> str | None:
                   flags=re.IGNORECASE)
     role = _ROLE_TAIL.sub("", role).strip(" ,:;\"'“”")
     return role or None
+
+
+_NOT_A_TITLE = {"thanks", "thank you", "help", "status", "ok", "okay", "hi", "hello", "yes",
+                "no", "cancel", "stop", "cheers", "great", "done"}
+
+
+def unescape(text: str) -> str:
+    """Slack sends message and command text with &, <, > as entities; back to characters
+    (the output is escaped again where it is shown)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def looks_like_a_title(text: str) -> bool:
+    """A reply that can be a job title: short, no question, not a pleasantry."""
+    words = text.split()
+    return (0 < len(words) <= 8 and len(text) <= 80 and "?" not in text
+            and text.lower().strip(" .!") not in _NOT_A_TITLE)
 
 
 @dataclass
@@ -113,7 +132,7 @@ class HireBot:
         from models.generator import TitleError, parse_title
 
         try:
-            title, context = parse_title(raw_title)
+            title, context = parse_title(unescape(raw_title))
         except TitleError as exc:
             self._tell(respond, f"{exc} Usage: `/jobpost Data Scientist, remote, fintech`")
             return
@@ -121,7 +140,8 @@ class HireBot:
         if parent is None:
             return
         self.store.set_thread(channel, parent, "job", title)
-        self._start_jd(client, channel, parent, raw_title, title, context, user, seed=0)
+        self._start_jd(client, channel, parent, unescape(raw_title), title, context, user,
+                       seed=0)
 
     def _start_jd(self, client: WebClient, channel: str, thread_ts: str, raw_title: str,
                   title: str, context: str, user: str, seed: int) -> None:
@@ -138,7 +158,7 @@ class HireBot:
             jobpost_id = self.store.add_jobpost(
                 channel=channel, thread_ts=thread_ts, message_ts=placeholder, title=title,
                 context=context, text=draft.text, model_version=draft.model["version"],
-                user=user)
+                model_name=draft.model["name"], user=user)
             self.store.set_thread(channel, thread_ts, "job", title, jobpost_id)
             self._update(client, channel, placeholder, fmt.truncate(fmt.escape(draft.text)),
                          blocks=fmt.jd_blocks(draft.text, jobpost_id, draft.model))
@@ -165,7 +185,8 @@ class HireBot:
             return
         self.store.update_jobpost(jobpost_id, approved=1, approved_by=user)
         self.store.add_feedback("jobpost", jobpost_id, user, "approve")
-        model = {"name": "hirebot-jd-gpt2", "version": row["model_version"]}
+        model = {"name": row.get("model_name") or "hirebot-jd-gpt2",
+                 "version": row["model_version"]}
         self._update(client, row["channel"], row["message_ts"],
                      fmt.truncate(fmt.escape(row["text"])),
                      blocks=fmt.jd_blocks(row["text"], jobpost_id, model, approved_by=user))
@@ -179,7 +200,7 @@ class HireBot:
         from bot.cli import UserError, validate_role
 
         try:
-            role = validate_role(raw_role)
+            role = validate_role(unescape(raw_role))
         except UserError as exc:
             self._tell(respond, f"{exc} Usage: `/screen Registered Nurse`")
             return
@@ -202,34 +223,48 @@ class HireBot:
             what = "this CV" if len(fresh) == 1 else "these CVs"
             self._post(client, channel, ROLE_QUESTION.format(what=what), thread_ts=thread_ts)
             return
-        self._queue_screening(client, channel, thread_ts, message_ts,
-                              [f["id"] for f in fresh], role, jd_text)
+        files = [(message_ts, f["id"]) for f in fresh]
+        if not self._queue_screening(client, channel, thread_ts, files, role, jd_text):
+            for f in fresh:  # kept: naming the role in this thread screens them later
+                self.store.add_pending(channel, thread_ts, message_ts, f["id"])
 
     def thread_reply(self, client: WebClient, event: dict) -> None:
-        """A reply in a thread where uploads wait for a role: the reply names the role."""
+        """A reply in a thread where uploads wait: for a role (the reply names it), or for a
+        free worker (the thread's role is known; any reply tries again)."""
         thread_ts = event.get("thread_ts")
         if not thread_ts or thread_ts == event.get("ts"):
             return
         channel = event["channel"]
-        text = _MENTION.sub(" ", event.get("text") or "").strip()
-        role = role_from_text(text) or (text if 0 < len(text) <= 80 else None)
-        if role is None or self.store.thread(channel, thread_ts) is not None:
+        known, jd_text = self._role_for(channel, thread_ts, None)
+        if known is not None:
+            role = known
+        else:
+            text = unescape(_MENTION.sub(" ", event.get("text") or "")).strip()
+            role = role_from_text(text) or (text if looks_like_a_title(text) else None)
+        if role is None:
             return
         pending = self.store.take_pending(channel, thread_ts)
         if not pending:
             return
+
+        def restore() -> None:
+            for row in pending:
+                self.store.add_pending(channel, thread_ts, row["message_ts"], row["file_id"])
+
         from bot.cli import UserError, validate_role
 
         try:
             role = validate_role(role)
         except UserError as exc:
-            for row in pending:
-                self.store.add_pending(channel, thread_ts, row["message_ts"], row["file_id"])
+            restore()
             self._post(client, channel, str(exc), thread_ts=thread_ts)
             return
-        self.store.set_thread(channel, thread_ts, "screen", role)
-        self._queue_screening(client, channel, thread_ts, pending[0]["message_ts"],
-                              [row["file_id"] for row in pending], role, None)
+        files = [(row["message_ts"], row["file_id"]) for row in pending]
+        if self._queue_screening(client, channel, thread_ts, files, role, jd_text):
+            if known is None:
+                self.store.set_thread(channel, thread_ts, "screen", role)
+        else:
+            restore()
 
     def _role_for(self, channel: str, thread_ts: str | None,
                   text: str | None) -> tuple[str | None, str | None]:
@@ -241,31 +276,31 @@ class HireBot:
                     row = self.store.jobpost(int(thread["jobpost_id"]))
                     jd = row["text"] if row else None
                 return thread["role"], jd
-        return role_from_text(text), None
+        return role_from_text(unescape(text or "")), None
 
     def _queue_screening(self, client: WebClient, channel: str, thread_ts: str,
-                         message_ts: str, file_ids: list[str], role: str,
-                         jd_text: str | None) -> None:
+                         files: list[tuple[str, str]], role: str, jd_text: str | None) -> bool:
+        """Queue one screening job for (message ts, file id) pairs; False when busy."""
         def run() -> None:
-            self._screen(client, channel, thread_ts, message_ts, file_ids, role, jd_text)
+            self._screen(client, channel, thread_ts, files, role, jd_text)
 
         def failed(exc: Exception) -> None:
             self._post(client, channel, FAULT.format(what="screening these CVs"),
                        thread_ts=thread_ts)
 
-        self._submit(client, channel, thread_ts, f"screen:{channel}:{message_ts}", run, failed)
+        return self._submit(client, channel, thread_ts, f"screen:{channel}:{files[0][0]}", run,
+                            failed, busy_hint=BUSY_KEPT)
 
-    def _screen(self, client: WebClient, channel: str, thread_ts: str, message_ts: str,
-                file_ids: list[str], role: str, jd_text: str | None) -> None:
+    def _screen(self, client: WebClient, channel: str, thread_ts: str,
+                files: list[tuple[str, str]], role: str, jd_text: str | None) -> None:
         from models.documents import DocumentError
 
         documents: list = []
         had_zip = False
-        for file_id in file_ids:
+        for message_ts, file_id in files:
             upload = self._file_info(client, file_id)
-            if upload is None:
-                documents.append(DocumentError(file_id, "unreadable",
-                                               "Slack would not tell me about this file."))
+            if isinstance(upload, str):
+                documents.append(DocumentError(file_id, "unreadable", upload))
                 continue
             had_zip = had_zip or upload.mimetype in ZIP_MIME or upload.name.lower().endswith(
                 ".zip")
@@ -302,7 +337,7 @@ class HireBot:
             done = sum("error" not in r for r in results)
             self._update(client, channel, progress,
                          f"Screened {done} of {total} CVs for {fmt.escape(role)}.")
-        for file_id in file_ids:
+        for message_ts, file_id in files:
             self.store.finish_file(channel, message_ts, file_id, "done")
 
     def _record(self, channel: str, thread_ts: str, result: dict) -> int | None:
@@ -328,12 +363,19 @@ class HireBot:
             return int(self.settings.max_zip_total_mb * 1024 * 1024)
         return int(self.settings.max_file_mb * 1024 * 1024)
 
-    def _file_info(self, client: WebClient, file_id: str) -> Upload | None:
+    def _file_info(self, client: WebClient, file_id: str) -> Upload | str:
+        """The file's metadata, or a message saying why Slack would not give it."""
         try:
             info = client.files_info(file=file_id)["file"]
         except SlackApiError as exc:
-            logger.warning("files.info failed: %s", exc.response.get("error"))
-            return None
+            error = exc.response.get("error")
+            logger.warning("files.info failed: %s", error)
+            if error in {"missing_scope", "not_allowed_token_type", "no_permission"}:
+                return ("I may not read uploaded files: the app needs the files:read scope "
+                        "(ask your Slack admin).")
+            if error == "file_not_found":
+                return "The file was deleted before I could read it."
+            return "Slack would not tell me about this file; please upload it again."
         return Upload(id=file_id, name=info.get("name") or info.get("title") or file_id,
                       mimetype=info.get("mimetype", ""), size=int(info.get("size") or 0),
                       url=info.get("url_private_download") or info.get("url_private"))
@@ -401,14 +443,15 @@ class HireBot:
     # ============================================================ plumbing
     def _submit(self, client: WebClient, channel: str, thread_ts: str, name: str,
                 run: Callable[[], None], failed: Callable[[Exception], None],
-                placeholder: str | None = None) -> None:
+                placeholder: str | None = None, busy_hint: str = "") -> bool:
         if self.worker.submit(name, run, failed):
-            return
-        busy = BUSY.format(depth=self.worker.depth)
+            return True
+        busy = BUSY.format(depth=self.worker.depth) + busy_hint
         if placeholder:
             self._update(client, channel, placeholder, busy)
         else:
             self._post(client, channel, busy, thread_ts=thread_ts)
+        return False
 
     def _post(self, client: WebClient, channel: str, text: str, *, thread_ts: str | None = None,
               blocks: list[dict] | None = None, respond: Callable | None = None) -> str | None:

@@ -23,6 +23,28 @@ class DownloadError(Exception):
         self.code = code
 
 
+def _on_slack(url: str, allowed: set[str]) -> bool:
+    host = urlparse(url).hostname or ""
+    return host in allowed or host.endswith(".slack.com")
+
+
+class _SlackOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to Slack's hosts, carrying the token there and nowhere else."""
+
+    def __init__(self, token: str, allowed: set[str]):
+        self.token = token
+        self.allowed = allowed
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if not _on_slack(newurl, self.allowed):
+            raise DownloadError("unreadable", "Slack redirected the download off Slack; "
+                                              "refused.")
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None:
+            new.add_unredirected_header("Authorization", f"Bearer {self.token}")
+        return new
+
+
 def _mb(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB"
 
@@ -34,13 +56,16 @@ def download_file(url: str | None, token: str, *, max_bytes: int, size: int = 0,
     if size > max_bytes:
         raise DownloadError("too_large", f"The file is {_mb(size)}; the limit is "
                                          f"{_mb(max_bytes)}.")
-    host = urlparse(url).hostname or ""
     allowed = SLACK_FILE_HOSTS | {urlparse(base_url).hostname or ""}
-    if host not in allowed and not host.endswith(".slack.com"):
+    if not _on_slack(url, allowed):
         raise DownloadError("unreadable", "The file's download link is not on Slack.")
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    request = urllib.request.Request(url)
+    # Unredirected: urllib would otherwise copy the token onto wherever a redirect points;
+    # _SlackOnlyRedirects adds it back only for Slack's own hosts.
+    request.add_unredirected_header("Authorization", f"Bearer {token}")
+    opener = urllib.request.build_opener(_SlackOnlyRedirects(token, allowed))
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
+        with opener.open(request, timeout=TIMEOUT_S) as response:
             content_type = response.headers.get("Content-Type", "")
             if content_type.split(";")[0].strip().lower() == "text/html":
                 raise DownloadError(
@@ -51,6 +76,8 @@ def download_file(url: str | None, token: str, *, max_bytes: int, size: int = 0,
                 raise DownloadError("too_large", f"The file is {_mb(int(length))}; the limit "
                                                  f"is {_mb(max_bytes)}.")
             data = response.read(max_bytes + 1)
+    except DownloadError:
+        raise
     except urllib.error.HTTPError as exc:
         raise DownloadError("unreadable", f"Slack refused the download (HTTP {exc.code})."
                             ) from None

@@ -32,14 +32,23 @@ def escape(text: str) -> str:
 
 
 def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
-    """Chunks of at most ``limit`` characters, cut at paragraph, then line, then word breaks."""
+    """Chunks of at most ``limit`` characters, cut at the last paragraph, line or word break
+    past a third of the window, and never inside an ``&amp;``-style entity."""
     chunks: list[str] = []
     rest = text.strip()
     while len(rest) > limit:
         window = rest[:limit]
-        cut = max(window.rfind("\n\n"), 0) or max(window.rfind("\n"), 0) or window.rfind(" ")
-        if cut <= limit // 3:
+        cut = 0
+        for mark in ("\n\n", "\n", " "):
+            found = window.rfind(mark)
+            if found > limit // 3:
+                cut = found
+                break
+        if not cut:
             cut = limit
+            amp = window.rfind("&", max(0, limit - 6))
+            if amp != -1 and ";" not in window[amp:]:
+                cut = amp
         chunks.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     if rest:
@@ -64,7 +73,13 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
 
 
 def truncate(text: str, limit: int = MESSAGE_TEXT_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    amp = cut.rfind("&", max(0, len(cut) - 6))
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]  # never leave half an entity
+    return cut + "…"
 
 
 # ------------------------------------------------------------------------------ JDs

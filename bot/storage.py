@@ -40,6 +40,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "jobposts": {
         "columns": {"id": int, "channel": str, "thread_ts": str, "message_ts": str,
                     "title": str, "context": str, "text": str, "model_version": str,
+                    "model_name": str,
                     "user": str, "approved": int, "approved_by": str, "created_at": float},
         "pk": "id",
     },

@@ -32,6 +32,7 @@ class ModelWorker:
         self._queue: queue.Queue[Job | None] = queue.Queue(maxsize=maxsize)
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._running: str | None = None
+        self._stopping = False
         self.done = 0
         self.failed = 0
         self._thread.start()
@@ -68,16 +69,34 @@ class ModelWorker:
             time.sleep(0.02)
         return False
 
-    def stop(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=30)
+    def stop(self, timeout: float = 60.0) -> bool:
+        """Finish the running job, drop the queued ones, stop; True once the thread is gone."""
+        self._stopping = True
+        dropped = 0
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            self._queue.task_done()
+            dropped += job is not None
+        if dropped:
+            logger.warning("shutting down: %d queued jobs not run", dropped)
+        try:
+            self._queue.put_nowait(None)
+        except queue.Full:  # pragma: no cover - just drained
+            pass
+        self._thread.join(timeout=timeout)
+        return not self._thread.is_alive()
 
     def _loop(self) -> None:
         while True:
             job = self._queue.get()
-            if job is None:
+            if job is None or self._stopping:
                 self._queue.task_done()
-                return
+                if job is None:
+                    return
+                continue
             self._running = job.name
             try:
                 if self.between_jobs is not None:
@@ -87,8 +106,7 @@ class ModelWorker:
             except Exception as exc:  # noqa: BLE001 - the worker must outlive any one job
                 self.failed += 1
                 # Only the job's name and the exception type: messages can quote CV text.
-                logger.error("job %s failed: %s", job.name, type(exc).__name__,
-                             exc_info=logger.isEnabledFor(logging.DEBUG))
+                logger.error("job %s failed: %s", job.name, type(exc).__name__)
                 if job.on_error is not None:
                     try:
                         job.on_error(exc)

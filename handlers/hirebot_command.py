@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from bot.slack_bot import hirebot_of
+from handlers._common import ack_now
 
 COMMAND = "/hirebot"
 
 
 def register(app) -> None:
-    def answer(ack, command):
+    def answer(command, respond):
         bot = hirebot_of(app)
         words = (command.get("text") or "").strip().lower().split()
-        if words[:1] == ["status"]:
-            ack(response_type="ephemeral", text=bot.status_text())
-        else:
-            ack(response_type="ephemeral", text=bot.help_text())
+        text = bot.status_text() if words[:1] == ["status"] else bot.help_text()
+        respond(text=text, response_type="ephemeral")
 
-    app.command(COMMAND)(answer)
+    app.command(COMMAND)(ack=ack_now, lazy=[answer])

@@ -22,7 +22,8 @@ REAL_LOADER = cli.load_screening_model
 @pytest.fixture(autouse=True)
 def _share_model(screening_model, monkeypatch):
     """Load the bundled model once per session, through the same loader the CLI uses."""
-    monkeypatch.setattr(cli, "load_screening_model", lambda settings: screening_model)
+    monkeypatch.setattr(cli, "load_screening_model",
+                        lambda settings, folder=None: screening_model)
 
 
 def run_json(capsys, *args: str) -> tuple[int, list[dict], str]:

@@ -58,11 +58,20 @@ class Env:
         self.stop()
         self.start()
 
-    def idle(self) -> None:
-        """The lazy listeners have run and the worker has drained."""
-        time.sleep(0.3)
-        assert self.runtime.worker.wait_idle(120)
-        time.sleep(0.2)
+    def idle(self, quiet_s: float = 0.6, timeout: float = 120) -> None:
+        """The app has finished answering: the worker is idle and no Web API call or
+        response_url post has arrived for ``quiet_s`` (lazy listeners run on their own
+        threads, so an empty queue alone does not mean they are done)."""
+        deadline = time.monotonic() + timeout
+        last, since = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            seen = len(self.local.calls()) + len(self.local.state.responses)
+            if seen != last or self.runtime.worker.depth:
+                last, since = seen, time.monotonic()
+            elif time.monotonic() - since >= quiet_s:
+                return
+            time.sleep(0.05)
+        raise AssertionError("the app never went quiet")
 
     def jobpost(self, title: str) -> tuple[str, dict]:
         """Run /jobpost; returns the parent ts and the finished JD message."""
@@ -132,12 +141,14 @@ def test_jobpost_posts_a_parent_and_streams_the_jd_into_its_thread(env):
     assert "@" not in jd["text"] and "http" not in jd["text"]
 
 
-def test_user_text_is_escaped_so_a_title_cannot_ping_the_channel(env):
-    parent_ts, jd = env.jobpost("<!channel> Engineer & Co")
+@pytest.mark.parametrize("typed", ["&lt;!channel&gt; Engineer &amp; Co",  # as Slack sends it
+                                   "<!channel> Engineer & Co"])  # raw, e.g. from the shell
+def test_user_text_is_escaped_so_a_title_cannot_ping_the_channel(env, typed):
+    parent_ts, jd = env.jobpost(typed)
     parent = env.local.state.messages[parent_ts]
     assert "<!channel>" not in parent["text"]
-    assert parent["text"] == "Job: &lt;!channel&gt; Engineer &amp; Co"
-    assert "<!channel>" not in jd["text"]
+    assert parent["text"] == "Job: &lt;!channel&gt; Engineer &amp; Co"  # escaped exactly once
+    assert "<!channel>" not in jd["text"] and "&amp;amp;" not in jd["text"]
 
 
 def test_bad_title_gets_a_private_explanation_not_a_thread(env):
@@ -316,10 +327,13 @@ def test_regenerate_writes_a_new_draft_in_the_same_thread(env):
 
 # ------------------------------------------------------------------------------ help etc.
 def test_hirebot_help_and_status_are_ephemeral_and_app_home_publishes(env):
-    status, body = env.send.command("/hirebot", "status")
-    assert status == 200 and '"ephemeral"' in body and "work queue" in body
-    status, body = env.send.command("/hirebot", "help")
-    assert status == 200 and "/jobpost" in body
+    assert env.send.command("/hirebot", "status")[0] == 200
+    status = wait_for(lambda: [r for r in env.local.state.responses
+                               if "work queue" in r.get("text", "")], what="status")[0]
+    assert status["response_type"] == "ephemeral"
+    assert env.send.command("/hirebot", "help")[0] == 200
+    wait_for(lambda: [r for r in env.local.state.responses if "/jobpost" in r.get("text", "")
+                      and r["response_type"] == "ephemeral"], what="help")
     env.send.event({"type": "app_home_opened", "user": "U0HR", "channel": "D0HR",
                     "tab": "home"})
     view = wait_for(lambda: env.local.state.views, what="views.publish")[0]
@@ -330,6 +344,38 @@ def test_hirebot_help_and_status_are_ephemeral_and_app_home_publishes(env):
                     "text": "<@U0HIREBOT> hello", "ts": env.local.next_ts()})
     wait_for(lambda: [m for m in env.local.state.messages.values() if "/jobpost" in m["text"]],
              what="help in the mention's thread")
+    # a mention that shares files is handled as an upload only: no help text beside it
+    before = len(env.local.calls("chat.postMessage"))
+    env.send.event({"type": "app_mention", "channel": CHANNEL, "user": "U0HR",
+                    "text": "<@U0HIREBOT> for Accountant", "ts": env.local.next_ts(),
+                    "files": [{"id": "F1"}]})
+    env.idle()
+    assert len(env.local.calls("chat.postMessage")) == before
+
+
+def test_pleasantries_in_a_waiting_thread_are_not_taken_for_a_role(env):
+    event = upload(env, [CVS / "sample_resume.txt"], None, text="")
+    wait_for(lambda: env.local.thread(CHANNEL, event["ts"]), what="question")
+    env.send.message(CHANNEL, "thanks!", thread_ts=event["ts"])
+    env.send.message(CHANNEL, "which one do you need?", thread_ts=event["ts"])
+    env.idle()
+    assert verdicts(env, event["ts"]) == []
+    env.send.message(CHANNEL, "for Python Developer", thread_ts=event["ts"])
+    wait_for(lambda: verdicts(env, event["ts"]), what="verdict")
+
+
+def test_missing_files_read_scope_is_explained(env):
+    thread = env.screen_thread("Accountant")
+    env.send.file_share(CHANNEL, [{"id": "F_GONE", "name": "cv.pdf"}], thread_ts=thread)
+    gone = wait_for(lambda: [m for m in env.local.thread(CHANNEL, thread)
+                             if ":warning:" in m["text"]], what="reply")[0]
+    assert "deleted" in gone["text"]
+    env.local.state.errors["files.info"] = "missing_scope"
+    files = [env.local.add_file("cv.pdf", (CVS / "01-Accountant.pdf").read_bytes())]
+    env.send.file_share(CHANNEL, files, thread_ts=thread)
+    scope = wait_for(lambda: [m for m in env.local.thread(CHANNEL, thread)
+                              if "files:read" in m["text"]], what="scope reply")[0]
+    assert ":warning:" in scope["text"]
 
 
 def test_bot_ignores_its_own_messages(env):
@@ -360,9 +406,13 @@ def test_full_queue_says_busy_instead_of_losing_the_request(env):
         upload(env, [CVS / "sample_resume.txt"], thread)
         busy = wait_for(lambda: [m for m in env.local.thread(CHANNEL, thread)
                                  if "busy" in m["text"]], what="busy reply")
-        assert "try again" in busy[0]["text"]
+        assert "kept the files" in busy[0]["text"]
     finally:
         gate.set()
+    env.idle()
+    env.runtime.worker._queue.maxsize = 20
+    env.send.message(CHANNEL, "again please", thread_ts=thread)  # the kept files are screened
+    wait_for(lambda: verdicts(env, thread), what="verdict after busy")
 
 
 # ------------------------------------------------------------------------------ versions
