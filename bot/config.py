@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     # Personal data
     retention_days: int = 30
 
+    # Schedules (APScheduler; jobs are kept in the SQLite file and survive restarts)
+    timezone: str = "UTC"
+    retention_cron: str = "15 1 * * *"  # daily 01:15
+    misfire_grace_s: int = 3600  # a run missed while the bot was down still runs within this
+
     # Slack (the usual Slack names work without the HIREBOT_ prefix)
     slack_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "HIREBOT_SLACK_BOT_TOKEN"))

@@ -32,8 +32,11 @@ class Runtime:
     bot: HireBot
     store: Store
     worker: ModelWorker
+    scheduler: object | None = None
 
     def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
         if self.worker.stop():
             self.store.close()  # never under a job that is still running
 
@@ -46,7 +49,7 @@ def make_client(settings: Settings) -> WebClient:
 
 
 def build_app(settings: Settings, *, models: ModelService | None = None,
-              warm_up: bool = True) -> Runtime:
+              warm_up: bool = True, schedules: bool = False) -> Runtime:
     """The real Bolt app with every listener registered and exactly-once delivery."""
     from handlers import register_all
 
@@ -75,7 +78,12 @@ def build_app(settings: Settings, *, models: ModelService | None = None,
     register_all(app)
     if warm_up:  # load the models now, on the worker, so the first request is quick
         worker.submit("warm-up", bot.models.warm_up)
-    return Runtime(app, bot, store, worker)
+    scheduler = None
+    if schedules:  # the long-running bot only; the shell and tests need none
+        from bot.scheduler import start_scheduler
+
+        scheduler = start_scheduler(settings)
+    return Runtime(app, bot, store, worker, scheduler)
 
 
 # ------------------------------------------------------------------------------ HTTP mode
@@ -119,7 +127,7 @@ def run_http(settings: Settings, port: int | None = None, host: str = "0.0.0.0")
     if settings.slack_signing_secret is None:
         raise SystemExit("hirebot: HTTP mode needs SLACK_SIGNING_SECRET (Basic Information "
                          "page of your Slack app).")
-    runtime = build_app(settings)
+    runtime = build_app(settings, schedules=True)
     server = HttpServer(runtime.app, host=host, port=port or settings.http_port)
     logger.info("serving Slack events on %s", server.url)
     try:
@@ -135,7 +143,7 @@ def run_http(settings: Settings, port: int | None = None, host: str = "0.0.0.0")
 def run_socket_mode(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    runtime = build_app(settings)
+    runtime = build_app(settings, schedules=True)
     logger.info("connecting to Slack in Socket Mode")
     try:
         SocketModeHandler(runtime.app, settings.secret("slack_app_token")).start()

@@ -1,0 +1,90 @@
+"""Schedules with the real APScheduler and the bot's real SQLite file."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.config import Settings
+from bot.scheduler import build_scheduler, install_schedules, purge_expired
+
+
+def record_run(path: str) -> None:
+    """A scheduled job (by import path, as the job store requires): one line per run."""
+    with Path(path).open("a") as fh:
+        fh.write(f"{time.time()}\n")
+
+
+def runs(path: Path) -> int:
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def wait_until(predicate, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_job_a_second_ahead_runs_once_even_across_a_restart(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data")
+    marker = tmp_path / "runs.txt"
+    scheduler = build_scheduler(settings)
+    scheduler.start()
+    scheduler.add_job("tests.test_scheduler:record_run", "date", args=[str(marker)],
+                      run_date=datetime.now().astimezone() + timedelta(seconds=1), id="once")
+    assert wait_until(lambda: runs(marker) == 1)
+    time.sleep(1.0)
+    assert runs(marker) == 1
+    scheduler.shutdown()
+
+    # scheduled, then the bot stops before it fires: the next start runs it, once
+    later = tmp_path / "later.txt"
+    scheduler = build_scheduler(settings)
+    scheduler.start(paused=True)
+    scheduler.add_job("tests.test_scheduler:record_run", "date", args=[str(later)],
+                      run_date=datetime.now().astimezone() + timedelta(seconds=1), id="later")
+    scheduler.shutdown()
+    time.sleep(1.5)
+    restarted = build_scheduler(settings)
+    restarted.start()
+    assert wait_until(lambda: runs(later) == 1)
+    time.sleep(1.0)
+    restarted.shutdown()
+    assert runs(later) == 1
+    assert runs(marker) == 1
+
+
+def test_missed_runs_are_coalesced_into_one(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data")
+    marker = tmp_path / "runs.txt"
+    scheduler = build_scheduler(settings)
+    scheduler.start(paused=True)
+    scheduler.add_job("tests.test_scheduler:record_run", "interval", seconds=1,
+                      args=[str(marker)], id="tick",
+                      next_run_time=datetime.now().astimezone() + timedelta(seconds=0.5))
+    scheduler.shutdown()
+    time.sleep(3.6)  # three or four runs missed while "down"
+    restarted = build_scheduler(settings)
+    restarted.start()
+    assert wait_until(lambda: runs(marker) >= 1)
+    time.sleep(0.4)
+    restarted.shutdown()
+    assert runs(marker) == 1
+
+
+def test_standing_schedules_install_once_and_the_retention_job_runs(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data")
+    scheduler = build_scheduler(settings)
+    scheduler.start(paused=True)
+    install_schedules(scheduler, settings)
+    install_schedules(scheduler, settings)  # a restart re-installs: still one job
+    jobs = scheduler.get_jobs()
+    assert [j.id for j in jobs] == ["retention"]
+    assert jobs[0].coalesce is True and jobs[0].max_instances == 1
+    scheduler.shutdown()
+    removed = purge_expired()  # uses the settings from HIREBOT_DATA_DIR (conftest)
+    assert set(removed) == {"screenings", "pending_files", "file_claims", "events"}
