@@ -22,8 +22,7 @@ class ModelService:
     def __init__(self, settings: Settings):
         self.settings = settings
         self._lock = threading.Lock()
-        self._screening = None
-        self._generator = None
+        self._models: dict[str, object] = {}  # kind -> loaded model
         self._loaded_from: dict[str, Path] = {}
 
     # --------------------------------------------------------------------------- versions
@@ -56,46 +55,46 @@ class ModelService:
                 logger.error("could not switch the %s to %s: %s", kind, target,
                              type(exc).__name__)
                 continue
-            with self._lock:
-                if kind == "classifier":
-                    self._screening = model
-                else:
-                    self._generator = model
-                self._loaded_from[kind] = target
+            self.install(kind, model, target)
             logger.info("switched the %s to %s", kind, target.name)
 
     def _load(self, kind: str, folder: Path):
         if kind == "classifier":
             from bot.cli import load_screening_model
 
-            embedder = self._screening.embedder if self._screening is not None else None
-            if embedder is not None:
+            current = self._models.get("classifier")
+            if current is not None:  # a swap: reuse the loaded MiniLM
                 from models.screening import ScreeningModel
 
-                return ScreeningModel.load(folder, embedder=embedder)
+                return ScreeningModel.load(folder, embedder=current.embedder)
             return load_screening_model(self.settings, folder)
         from bot.generator_commands import load_generator
 
         return load_generator(self.settings, folder)
 
     # --------------------------------------------------------------------------- loading
+    def install(self, kind: str, model, folder: Path | None = None) -> None:
+        """Serve ``model`` for ``kind`` (a hot swap, or a model the caller already loaded)."""
+        with self._lock:
+            self._models[kind] = model
+            if folder is not None:
+                self._loaded_from[kind] = folder
+
+    def _get(self, kind: str):
+        with self._lock:
+            if kind not in self._models:
+                folder = self.active_dir(kind)
+                self._models[kind] = self._load(kind, folder)
+                self._loaded_from[kind] = folder
+            return self._models[kind]
+
     @property
     def screening(self):
-        with self._lock:
-            if self._screening is None:
-                folder = self.active_dir("classifier")
-                self._screening = self._load("classifier", folder)
-                self._loaded_from["classifier"] = folder
-            return self._screening
+        return self._get("classifier")
 
     @property
     def generator(self):
-        with self._lock:
-            if self._generator is None:
-                folder = self.active_dir("generator")
-                self._generator = self._load("generator", folder)
-                self._loaded_from["generator"] = folder
-            return self._generator
+        return self._get("generator")
 
     def warm_up(self) -> None:
         """Load both models (and their imports) before the first request needs them."""

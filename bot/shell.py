@@ -67,7 +67,7 @@ class _Printer:
             elif old.startswith("_") and old.endswith("…_"):  # the placeholder
                 self._write("\r" + prefix + "hirebot: " + self._indent(text, prefix))
             elif text.startswith(old):
-                self._write(self._indent(text[len(old):], prefix, first=False))
+                self._write(self._indent(text[len(old):], prefix))
             else:
                 self._write("\n" + prefix + "hirebot (edited): " + self._indent(text, prefix))
             self.shown[ts] = text
@@ -91,7 +91,7 @@ class _Printer:
                 self.latest_verdict = target
 
     @staticmethod
-    def _indent(text: str, prefix: str, first: bool = True) -> str:
+    def _indent(text: str, prefix: str) -> str:
         return text.replace("\n", "\n" + prefix) if prefix else text
 
     def _write(self, text: str) -> None:

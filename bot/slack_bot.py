@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -38,7 +37,6 @@ NOT_IN_CHANNEL = ("I can't post in this channel. Invite me with `/invite @hirebo
 FAULT = "Sorry, something went wrong on my side while {what}. The team has the details in the log."
 ROLE_QUESTION = ("Which role should I screen {what} for? Reply in this thread with the job "
                  "title (for example “Java Developer”), or start a thread with `/screen TITLE`.")
-PURGE_INTERVAL_S = 3600
 ZIP_MIME = {"application/zip", "application/x-zip-compressed"}
 _FOR_ROLE = re.compile(r"\bfor (?:the |a |an )?(?:role of |position of )?(?P<role>[^.!?\n]{2,80})",
                        re.IGNORECASE)
@@ -99,21 +97,18 @@ class Upload:
 
 
 class _Throttle:
-    """Calls ``fn`` at most once per ``interval`` seconds; ``flush`` sends the latest value."""
+    """Calls ``fn`` at most once per ``interval`` seconds (the final text is sent apart)."""
 
     def __init__(self, fn: Callable[[str], None], interval: float):
         self.fn = fn
         self.interval = interval
         self.last = 0.0
-        self.pending: str | None = None
 
     def __call__(self, value: str) -> None:
-        self.pending = value
         now = time.monotonic()
         if now - self.last >= self.interval:
             self.last = now
             self.fn(value)
-            self.pending = None
 
 
 class HireBot:
@@ -123,8 +118,6 @@ class HireBot:
         self.store = store
         self.worker = worker
         self.models = models
-        self._seeds = threading.Lock()
-        self._last_purge = time.monotonic()  # build_app purges at start-up
 
     # ============================================================ /jobpost
     def jobpost(self, client: WebClient, channel: str, user: str, raw_title: str,
@@ -174,8 +167,7 @@ class HireBot:
         if row is None:
             return
         raw = row["title"] + (f", {row['context']}" if row.get("context") else "")
-        with self._seeds:
-            seed = int(time.time() * 1000) % 1_000_000
+        seed = int(time.time() * 1000) % 1_000_000  # a new draft each click
         self._start_jd(client, row["channel"], row["thread_ts"], raw, row["title"],
                        row.get("context") or "", user, seed=seed)
 
@@ -343,20 +335,10 @@ class HireBot:
     def _record(self, channel: str, thread_ts: str, result: dict) -> int | None:
         if "error" in result:
             return None
-        self._purge_if_due()
         return self.store.add_screening(
             channel=channel, thread_ts=thread_ts, file_name=result["file"], role=result["role"],
             verdict=result["verdict"], score=result["score"], category=result["category"],
             model_version=result["model"]["version"])
-
-    def _purge_if_due(self) -> None:
-        """Retention runs at start-up and then at most hourly, as screenings are recorded."""
-        now = time.monotonic()
-        if now - self._last_purge >= PURGE_INTERVAL_S:
-            self._last_purge = now
-            removed = self.store.purge(self.settings.retention_days)
-            if any(removed.values()):
-                logger.info("retention: removed %s", removed)
 
     def _max_upload_bytes(self, upload: Upload) -> int:
         if upload.mimetype in ZIP_MIME or upload.name.lower().endswith(".zip"):

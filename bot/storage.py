@@ -9,7 +9,6 @@ purged (file names can name a person).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
@@ -211,8 +210,8 @@ class Store:
         return out
 
     def dump(self, table: str) -> list[dict]:
-        """Every row of one table (tests and ``hirebot status``)."""
+        """Every row of one table (for tests and inspection)."""
         if table not in SCHEMA:
             raise KeyError(table)
         with self._locked():
-            return [json.loads(json.dumps(r)) for r in self.db[table].rows]
+            return list(self.db[table].rows)

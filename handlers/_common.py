@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.slack_bot import hirebot_of
+
 
 def ack_now(ack) -> None:
     """The ack half of a lazy listener: Slack needs an answer within 3 seconds."""
@@ -13,3 +15,16 @@ def action_value(body: dict) -> int | None:
         return int(body["actions"][0]["value"])
     except (KeyError, IndexError, TypeError, ValueError):
         return None
+
+
+def vote_listener(app, target: str, value: str):
+    """A 👍 / 👎 button: store the vote, thank the voter privately."""
+    def record(body, respond):
+        target_id = action_value(body)
+        if target_id is None:
+            return
+        hirebot_of(app).feedback(target, target_id, body["user"]["id"], value)
+        thumb = "👍" if value == "up" else "👎"
+        respond(text=f"Thanks, your {thumb} is saved for the next model refresh.",
+                response_type="ephemeral", replace_original=False)
+    return record

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot import slack_format as fmt
 from bot.slack_bot import hirebot_of
-from handlers._common import ack_now, action_value
+from handlers._common import ack_now, action_value, vote_listener
 
 ACTIONS = (fmt.REGENERATE, fmt.APPROVE, fmt.JD_UP, fmt.JD_DOWN)
 
@@ -20,17 +20,7 @@ def register(app) -> None:
         if jobpost_id is not None:
             hirebot_of(app).approve(client, jobpost_id, body["user"]["id"])
 
-    def vote(value):
-        def record(body, respond):
-            jobpost_id = action_value(body)
-            if jobpost_id is not None:
-                hirebot_of(app).feedback("jobpost", jobpost_id, body["user"]["id"], value)
-                thumb = "👍" if value == "up" else "👎"
-                respond(text=f"Thanks, your {thumb} is saved for the next model refresh.",
-                        response_type="ephemeral", replace_original=False)
-        return record
-
     app.action(fmt.REGENERATE)(ack=ack_now, lazy=[regenerate])
     app.action(fmt.APPROVE)(ack=ack_now, lazy=[approve])
-    app.action(fmt.JD_UP)(ack=ack_now, lazy=[vote("up")])
-    app.action(fmt.JD_DOWN)(ack=ack_now, lazy=[vote("down")])
+    app.action(fmt.JD_UP)(ack=ack_now, lazy=[vote_listener(app, "jobpost", "up")])
+    app.action(fmt.JD_DOWN)(ack=ack_now, lazy=[vote_listener(app, "jobpost", "down")])

@@ -131,11 +131,10 @@ def score_drafts(drafts: Sequence[Draft], prompts: Sequence[str],
 def evaluate_generator(generator: JobPostGenerator, corpus: PostingCorpus, *, titles: int = 100,
                        samples_per_title: int = 2, max_new_tokens: int = 400,
                        batch_size: int = 8, settings=None, seed: int = 0,
-                       bpc_docs: int | None = None, embedder=None,
-                       decoding: Decoding | None = None) -> dict:
+                       bpc_docs: int | None = None, embedder=None) -> dict:
     from models.embeddings import FastEmbedder
 
-    decoding = decoding or Decoding()
+    decoding = Decoding()
     logger.info("bits/char on %d held-out postings", len(corpus.held_out))
     bpc = bits_per_char(generator.model, generator.tokenizer, corpus.held_out, max_docs=bpc_docs)
     chosen = choose_titles(corpus.held_out, titles, seed=seed)

@@ -97,7 +97,7 @@ class Env:
 def models(screening_model, tmp_path_factory) -> ModelService:
     service = ModelService(Settings(data_dir=tmp_path_factory.mktemp("unused"),
                                     jobpost_max_new_tokens=160))
-    service._screening = screening_model  # one MiniLM load for the whole session
+    service.install("classifier", screening_model)  # one MiniLM load for the whole session
     _ = service.generator
     return service
 
@@ -428,7 +428,7 @@ def test_promoted_generator_version_is_swapped_in_between_jobs(tmp_path, screeni
 
     local = LocalSlack().start()
     env = Env(tmp_path / "data", None, local)
-    env.models._screening = screening_model
+    env.models.install("classifier", screening_model)
     try:
         _, first = env.jobpost("Data Scientist")
         bundled_version = json.loads(
