@@ -18,6 +18,7 @@ from bot.config import Settings, get_settings
 from bot.generator_commands import GeneratorUserError
 from bot.logging_setup import configure_logging
 from bot.models_commands import ModelsUserError
+from bot.refresh_commands import RefreshUserError
 
 logger = logging.getLogger("hirebot")
 
@@ -106,7 +107,8 @@ def cmd_screen(args: argparse.Namespace, settings: Settings) -> int:
     )
     if args.json:
         for result in results:
-            print(json.dumps(result, ensure_ascii=False, sort_keys=False))
+            public = {k: v for k, v in result.items() if not k.startswith("_")}
+            print(json.dumps(public, ensure_ascii=False, sort_keys=False))
     else:
         print(format_table(results))
     return EXIT_REJECTED if any("error" in r for r in results) else EXIT_OK
@@ -303,9 +305,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from bot.generator_commands import add_parsers
     from bot.models_commands import add_parsers as add_model_parsers
+    from bot.refresh_commands import add_parsers as add_refresh_parsers
 
     add_parsers(sub, train_sub, eval_sub)
     add_model_parsers(sub)
+    add_refresh_parsers(sub, train_sub)
 
     run = sub.add_parser("run", help="run the Slack app (no Slack tokens: the local shell)")
     run.add_argument("--http", action="store_true",
@@ -330,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
     try:
         return args.func(args, settings)
-    except (UserError, GeneratorUserError, ModelsUserError) as exc:
+    except (UserError, GeneratorUserError, ModelsUserError, RefreshUserError) as exc:
         print(f"hirebot: {exc}", file=sys.stderr)
         return EXIT_REJECTED
     except ConfigError as exc:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from platformdirs import user_data_dir
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from models.documents import DocumentLimits
 
@@ -64,6 +64,24 @@ class Settings(BaseSettings):
     retention_cron: str = "15 1 * * *"  # daily 01:15
     misfire_grace_s: int = 3600  # a run missed while the bot was down still runs within this
 
+    # Fine-tune refreshes (see README "Model refreshes")
+    classifier_refresh_cron: str = "0 2 * * *"  # nightly 02:00
+    generator_refresh_cron: str = "0 3 * * sun"  # weekly, Sunday 03:00
+    generator_refresh_minutes: float = 30.0  # time budget of one generator refresh
+    generator_refresh_epochs: float = 3.0
+    generator_refresh_min_postings: int = 5  # fewer team postings: the refresh is skipped
+    refresh_gate_samples: int = 24  # drafts per model for the repetition figure
+    gate_f1_tolerance: float = 0.01  # macro-F1 a candidate may lose and still be promoted
+    gate_bpc_tolerance: float = 0.01  # relative bits/char a candidate may lose
+    gate_repetition_tolerance: float = 0.05  # share of looping drafts a candidate may add
+    refresh_threads: int = 1  # torch/OMP threads of the training process
+    refresh_nice: int = 19  # its CPU priority (19 = lowest), so the bot keeps answering
+    admin_users: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Slack user IDs allowed to run /hirebot refresh (comma-separated in env).")
+    admin_channel: str | None = Field(
+        default=None, description="Channel ID that gets each refresh's report and plot.")
+
     # Slack (the usual Slack names work without the HIREBOT_ prefix)
     slack_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "HIREBOT_SLACK_BOT_TOKEN"))
@@ -85,6 +103,13 @@ class Settings(BaseSettings):
     batch_table_threshold: int = 5  # more CVs than this (or a ZIP): a ranked table and a CSV
 
     log_level: str = "INFO"
+
+    @field_validator("admin_users", mode="before")
+    @classmethod
+    def _split_users(cls, value):
+        if isinstance(value, str):
+            return [u.strip() for u in value.split(",") if u.strip()]
+        return value
 
     def document_limits(self) -> DocumentLimits:
         return DocumentLimits(

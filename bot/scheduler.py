@@ -3,8 +3,10 @@
 Jobs live in the same SQLite file as the rest of the bot's state (``SQLAlchemyJobStore``), so a
 restart neither loses a schedule nor runs it twice: a run missed while the bot was down is run
 once at start-up (``coalesce=True``) if it is within the grace time, never once per missed
-slot, and never beside itself (``max_instances=1``). Job functions are referenced by import
-path, as the job store requires, and find their settings through :func:`get_settings`.
+slot, and never beside itself (``max_instances=1``). The standing jobs: the retention purge and
+the two fine-tune refreshes (which train in a child process, see :mod:`bot.refresh`). Job
+functions are referenced by import path, as the job store requires, and find their settings
+through :func:`get_settings`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,38 @@ from bot.config import Settings, get_settings
 logger = logging.getLogger(__name__)
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1}
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _crontab_days(field: str) -> str:
+    """Crontab's day-of-week field (0 or 7 = Sunday; ranges, lists, steps) as day names."""
+    if not any(ch.isdigit() for ch in field):
+        return field  # "*" or names: the same in both
+    days: set[int] = set()
+    for part in field.split(","):
+        span, _, step = part.partition("/")
+        if span == "*":
+            low, high = 0, 6
+        elif "-" in span:
+            low, high = (int(v) for v in span.split("-", 1))
+        else:
+            low = high = int(span)
+            if step:
+                high = 6
+        days.update(d % 7 for d in range(low, high + 1, int(step or 1)))
+    return ",".join(_DAY_NAMES[d] for d in sorted(days))
+
+
+def cron_trigger(expression: str, timezone: str) -> CronTrigger:
+    """A crontab line as a trigger, with crontab's day numbers (0 or 7 = Sunday).
+
+    APScheduler 3 counts days of the week from Monday = 0, so ``from_crontab("0 3 * * 0")``
+    alone would run on Mondays; the fifth field is turned into day names first.
+    """
+    fields = expression.split()
+    if len(fields) == 5:
+        fields[4] = _crontab_days(fields[4])
+    return CronTrigger.from_crontab(" ".join(fields), timezone=timezone)
 
 
 def build_scheduler(settings: Settings) -> BackgroundScheduler:
@@ -34,9 +68,14 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
 
 def install_schedules(scheduler: BackgroundScheduler, settings: Settings) -> None:
     """The standing schedules, by stable id: re-installing replaces, never duplicates."""
-    scheduler.add_job("bot.scheduler:purge_expired", CronTrigger.from_crontab(
-        settings.retention_cron, timezone=settings.timezone), id="retention",
+    scheduler.add_job("bot.scheduler:purge_expired", cron_trigger(
+        settings.retention_cron, settings.timezone), id="retention",
         name="delete screening records past the retention", replace_existing=True)
+    for kind, cron in (("classifier", settings.classifier_refresh_cron),
+                       ("generator", settings.generator_refresh_cron)):
+        scheduler.add_job("bot.refresh:scheduled_refresh", cron_trigger(
+            cron, settings.timezone), args=[kind], id=f"refresh-{kind}",
+            name=f"{kind} fine-tune refresh", replace_existing=True)
 
 
 def start_scheduler(settings: Settings) -> BackgroundScheduler:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from bot.config import Settings
 from bot.services import ModelService
 from bot.slack_files import DownloadError, download_file
 from bot.storage import Store
+from bot.team_data import features_blob
 from bot.worker import ModelWorker
 
 logger = logging.getLogger(__name__)
@@ -184,7 +186,12 @@ class HireBot:
                      blocks=fmt.jd_blocks(row["text"], jobpost_id, model, approved_by=user))
 
     def feedback(self, target: str, target_id: int, user: str, value: str) -> bool:
-        return self.store.add_feedback(target, target_id, user, value)
+        recorded = self.store.add_feedback(target, target_id, user, value)
+        if recorded and target == "screening" and value in {"up", "down"}:
+            from bot.team_data import record_vote_label
+
+            record_vote_label(self.store, target_id, value)
+        return recorded
 
     # ============================================================ /screen and uploads
     def screen_thread(self, client: WebClient, channel: str, user: str, raw_role: str,
@@ -338,7 +345,9 @@ class HireBot:
         return self.store.add_screening(
             channel=channel, thread_ts=thread_ts, file_name=result["file"], role=result["role"],
             verdict=result["verdict"], score=result["score"], category=result["category"],
-            model_version=result["model"]["version"])
+            model_version=result["model"]["version"],
+            features=features_blob(result["_features"]) if "_features" in result else None,
+            role_category=result.get("_role_category"), base_version=result.get("_base_version"))
 
     def _max_upload_bytes(self, upload: Upload) -> int:
         if upload.mimetype in ZIP_MIME or upload.name.lower().endswith(".zip"):
@@ -386,7 +395,8 @@ class HireBot:
             "role; CVs uploaded in a `/jobpost` thread are screened against its JD\n"
             "• Upload CVs (PDF, DOCX, TXT, or a ZIP) with “for Java Developer” in the message "
             "to screen them for that role\n"
-            "• `/hirebot status` — models, versions and the work queue\n"
+            "• `/hirebot status` — models, versions and the work queue; admins: "
+            "`/hirebot refresh [classifier|generator]` retrains on the team's data\n"
             "File uploads only reach me in channels I'm a member of: `/invite @hirebot`.")
 
     def status_text(self) -> str:
@@ -407,10 +417,56 @@ class HireBot:
                      "feedback votes")
         return "\n".join(lines)
 
+    def refresh_status_text(self) -> str:
+        """The last refresh of each model, with its decision (failed runs included)."""
+        from bot.models_commands import registry_for
+
+        lines = ["*Model refreshes*"]
+        for kind in ("classifier", "generator"):
+            registry = registry_for(self.settings, kind)
+            runs = registry.runs(limit=1)
+            if not runs:
+                lines.append(f"• {kind}: no refresh yet (active `{registry.active_version()}`)")
+                continue
+            run = runs[0]
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run["started"]))
+            decision = fmt.DECISION_WORDS.get(run["status"], run["status"])
+            lines.append(f"• {kind}: {when} — {decision}; active "
+                         f"`{registry.active_version()}`")
+            if run.get("reason"):
+                lines.append(f"   {fmt.escape(run['reason'])[:300]}")
+        return "\n".join(lines)
+
+    def refresh(self, user: str, kinds: list[str], respond: Callable) -> None:
+        """``/hirebot refresh``: admins only; the training runs in a low-priority process."""
+        if user not in self.settings.admin_users:
+            respond(text="Sorry, only hirebot admins can start a model refresh. The models also "
+                         "refresh on their own schedule; `/hirebot status` shows the last one.",
+                    response_type="ephemeral")
+            return
+        where = (f" The report goes to <#{self.settings.admin_channel}>."
+                 if self.settings.admin_channel else "")
+        respond(text=f"Starting a {' and '.join(kinds)} refresh in the background; I keep "
+                     f"answering meanwhile.{where}", response_type="ephemeral")
+
+        def run() -> None:
+            from bot.refresh import spawn_refresh
+
+            for kind in kinds:
+                outcome = spawn_refresh(kind, self.settings)
+                try:
+                    respond(text=fmt.refresh_report_text(outcome), response_type="ephemeral")
+                except Exception as exc:  # noqa: BLE001 - a response_url lasts 30 minutes
+                    logger.info("could not answer /hirebot refresh: %s", type(exc).__name__)
+
+        threading.Thread(target=run, name="refresh", daemon=True).start()
+
     def home_view(self) -> dict:
         blocks: list[dict] = [
             {"type": "header", "text": {"type": "plain_text", "text": "hirebot"}},
             {"type": "section", "text": {"type": "mrkdwn", "text": self.status_text()}},
+            {"type": "section",
+             "text": {"type": "mrkdwn", "text": self.refresh_status_text()}},
             {"type": "divider"},
             {"type": "section", "text": {"type": "mrkdwn", "text": self.help_text()}},
         ]

@@ -185,3 +185,31 @@ def results_csv(results: Sequence[dict]) -> str:
         if "error" in r:
             writer.writerow(["", r["file"], "", "", "", "", "", "", "", r["error"]["message"]])
     return out.getvalue()
+
+
+DECISION_WORDS = {"promoted": "✅ promoted", "rejected": "❌ rejected", "skipped": "⏭️ skipped",
+                  "failed": "⚠️ failed", "busy": "⏳ already running"}
+
+
+def refresh_report_text(outcome) -> str:
+    """A refresh's decision and the figures the gate compared, for the admin channel."""
+    o = outcome if isinstance(outcome, dict) else outcome.to_json()
+    kind = o.get("kind", "model")
+    decision = DECISION_WORDS.get(o.get("decision"), o.get("decision"))
+    lines = [f"*{kind.capitalize()} refresh: {decision}*"]
+    if o.get("candidate_version"):
+        lines.append(f"candidate `{o['candidate_version']}` vs active "
+                     f"`{o.get('active_version')}`")
+    active = (o.get("figures") or {}).get("active", {})
+    cand = (o.get("figures") or {}).get("candidate", {})
+    for name, value in cand.items():
+        if name in active and name != "samples":
+            lines.append(f"• {name.replace('_', ' ')}: {active[name]} → {value}")
+    if o.get("decision") == "promoted":
+        lines.append("The bot switches to it between jobs; `hirebot models rollback --kind "
+                     f"{kind}` undoes it.")
+    if o.get("reason") and o.get("decision") != "promoted":
+        lines.append(escape(o["reason"]))
+    if o.get("seconds"):
+        lines.append(f"_{o['seconds']:.0f} s, run {o.get('run_id', '')}_")
+    return "\n".join(lines)

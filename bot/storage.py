@@ -46,8 +46,22 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "screenings": {
         "columns": {"id": int, "channel": str, "thread_ts": str, "file_name": str,
                     "role": str, "verdict": str, "score": float, "category": str,
-                    "model_version": str, "created_at": float},
+                    "model_version": str, "created_at": float,
+                    # derived features (no text) for a thumbs vote to become a team label;
+                    # purged with the row
+                    "features": bytes, "role_category": str, "base_version": str},
         "pk": "id",
+    },
+    "team_postings": {
+        "columns": {"key": str, "title": str, "description": str, "source": str,
+                    "created_at": float},
+        "pk": "key",
+    },
+    "labelled_cvs": {
+        # a CV the team labelled, in derived form only (embeddings and classifier decisions)
+        "columns": {"key": str, "label": str, "features": bytes, "base_version": str,
+                    "source": str, "created_at": float},
+        "pk": "key",
     },
     "feedback": {
         "columns": {"id": int, "target": str, "target_id": int, "user": str, "value": str,
@@ -69,7 +83,13 @@ class Store:
         with self._locked():
             self.db.execute("PRAGMA journal_mode=WAL")
             for name, spec in SCHEMA.items():
-                self.db[name].create(spec["columns"], pk=spec["pk"], if_not_exists=True)
+                table = self.db[name]
+                if table.exists():  # a database from an older version: add new columns
+                    for column, kind in spec["columns"].items():
+                        if column not in table.columns_dict:
+                            table.add_column(column, kind)
+                else:
+                    table.create(spec["columns"], pk=spec["pk"])
             self.db["feedback"].create_index(["target", "target_id", "user", "value"],
                                              unique=True, if_not_exists=True)
 
@@ -186,6 +206,40 @@ class Store:
                 return list(self.db["feedback"].rows_where("target = ?", [target], order_by="id"))
             return list(self.db["feedback"].rows_where(order_by="id"))
 
+    # ----------------------------------------------------------------------- team data
+    def add_team_postings(self, postings: list[dict]) -> int:
+        """Postings an admin adds for generator refreshes; returns how many were new."""
+        with self._locked():
+            before = self.db["team_postings"].count
+            self.db["team_postings"].insert_all(
+                [{"created_at": time.time(), **p} for p in postings], pk="key", ignore=True)
+            return self.db["team_postings"].count - before
+
+    def team_postings(self) -> list[dict]:
+        """Added postings and approved JDs: what a generator refresh learns from."""
+        with self._locked():
+            added = list(self.db["team_postings"].rows_where(order_by="created_at"))
+            approved = list(self.db.query(
+                "SELECT title, text AS description FROM jobposts WHERE approved = 1 "
+                "ORDER BY id"))
+        return [*({"title": r["title"], "description": r["description"]} for r in added),
+                *approved]
+
+    def set_labelled_cv(self, key: str, label: str, features: bytes, base_version: str,
+                        source: str) -> None:
+        with self._locked():
+            self.db["labelled_cvs"].upsert(
+                {"key": key, "label": label, "features": features, "base_version": base_version,
+                 "source": source, "created_at": time.time()}, pk="key")
+
+    def drop_labelled_cv(self, key: str) -> None:
+        with self._locked():
+            self.db.execute("DELETE FROM labelled_cvs WHERE key = ?", [key])
+
+    def labelled_cvs(self) -> list[dict]:
+        with self._locked():
+            return list(self.db["labelled_cvs"].rows_where(order_by="created_at"))
+
     # ----------------------------------------------------------------------- housekeeping
     def counts(self) -> dict[str, int]:
         with self._locked():
@@ -195,6 +249,8 @@ class Store:
                     "SELECT COUNT(*) FROM jobposts WHERE approved = 1").fetchone()[0],
                 "screenings": self.db["screenings"].count,
                 "feedback": self.db["feedback"].count,
+                "team_postings": self.db["team_postings"].count,
+                "labelled_cvs": self.db["labelled_cvs"].count,
             }
 
     def purge(self, retention_days: float, now: float | None = None) -> dict[str, int]:

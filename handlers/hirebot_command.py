@@ -1,4 +1,4 @@
-"""``/hirebot help | status``: answered privately (ephemeral) to the person who asked."""
+"""``/hirebot help | status | refresh [classifier|generator]``, answered ephemerally."""
 
 from __future__ import annotations
 
@@ -12,7 +12,15 @@ def register(app) -> None:
     def answer(command, respond):
         bot = hirebot_of(app)
         words = (command.get("text") or "").strip().lower().split()
-        text = bot.status_text() if words[:1] == ["status"] else bot.help_text()
+        if words[:1] == ["refresh"]:
+            kinds = [w for w in words[1:2] if w in ("classifier", "generator")] or [
+                "classifier", "generator"]
+            bot.refresh(command.get("user_id", ""), kinds, respond)
+            return
+        if words[:1] == ["status"]:
+            text = bot.status_text() + "\n" + bot.refresh_status_text()
+        else:
+            text = bot.help_text()
         respond(text=text, response_type="ephemeral")
 
     app.command(COMMAND)(ack=ack_now, lazy=[answer])

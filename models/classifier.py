@@ -215,6 +215,8 @@ class CVClassifier:
         self._char: TfidfVectorizer | None = None
         self._head: TfidfVectorizer | None = None
         self.metadata: dict = {}
+        #: A refresh's stacked head (models.classifier_refresh); None for a trained-here SVM.
+        self.refresh_head = None
 
     # ----------------------------------------------------------------------------- features
     def _features(self, enc: EncodedCVs):
@@ -275,11 +277,25 @@ class CVClassifier:
         prior = label_match_features(enc.texts, self.classes) * self.recipe.label_match_prior
         return np.asarray(x @ self.coef.T) + self.intercept + prior
 
+    def proba_and_features(self, enc: EncodedCVs) -> tuple[np.ndarray, np.ndarray]:
+        """Category probabilities, and the derived features a team label of the CV keeps.
+
+        The features are those of a refresh's stacked head: with one, the head gives the
+        probabilities; without, the SVM's tempered softmax does.
+        """
+        from models.classifier_refresh import head_features
+
+        decisions = self.decision_function(enc)
+        x = head_features(decisions, self.temperature, enc.body_emb, enc.head_emb)
+        if self.refresh_head is not None:
+            return self.refresh_head.predict_proba(x), x
+        return _softmax(decisions / self.temperature), x
+
     def predict_proba(self, enc: EncodedCVs) -> np.ndarray:
-        return _softmax(self.decision_function(enc) / self.temperature)
+        return self.proba_and_features(enc)[0]
 
     def predict(self, enc: EncodedCVs) -> list[str]:
-        return [self.classes[i] for i in self.decision_function(enc).argmax(1)]
+        return [self.classes[i] for i in self.predict_proba(enc).argmax(1)]
 
     # ----------------------------------------------------------------------------- persistence
     def save(self, folder: Path) -> None:
@@ -338,6 +354,11 @@ class CVClassifier:
         self._word = _restore(_word_vectorizer(0, _as_index(vocab["word"])), arrays["idf_word"])
         self._char = _restore(_char_vectorizer(0, _as_index(vocab["char"])), arrays["idf_char"])
         self._head = _restore(_head_vectorizer(_as_index(vocab["head"])), arrays["idf_head"])
+        from models.classifier_refresh import RefreshHead
+
+        self.refresh_head = RefreshHead.load(folder)
+        if self.refresh_head is not None and self.refresh_head.classes != self.classes:
+            raise ValueError(f"{folder}: the refreshed head's categories differ from the SVM's")
         return self
 
 

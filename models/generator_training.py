@@ -262,7 +262,8 @@ def bits_per_char(model: GPT2LMHeadModel, tokenizer: PreTrainedTokenizerBase,
 
 def train_generator(model: GPT2LMHeadModel, tokenizer: PreTrainedTokenizerBase,
                     corpus: PostingCorpus, recipe: GeneratorRecipe, *,
-                    eval_docs: int | None = None, progress: bool = True) -> TrainResult:
+                    eval_docs: int | None = None, progress: bool = True,
+                    log_every: int = 50) -> TrainResult:
     """Train in place until the epochs or the time budget run out; evaluate each epoch."""
     from models.embeddings import configure_threads
 
@@ -310,7 +311,7 @@ def train_generator(model: GPT2LMHeadModel, tokenizer: PreTrainedTokenizerBase,
         loss_value = loss.item()
         step += 1
         tokens += int((labels != -100).sum())
-        if step % 50 == 0:
+        if step % log_every == 0:
             history.append({"step": step, "seconds": round(elapsed, 1),
                             "epoch": round(epoch_pos, 3), "loss": round(loss_value, 4),
                             "lr": optimizer.param_groups[0]["lr"]})

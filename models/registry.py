@@ -194,6 +194,8 @@ class Registry:
     def runs(self, limit: int = 20) -> list[dict]:
         records = []
         for path in (self.root / "runs").glob("*.json"):
+            if path.name.endswith(".outcome.json"):  # a refresh's full outcome, not a record
+                continue
             try:
                 records.append(json.loads(path.read_text()))
             except ValueError:

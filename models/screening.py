@@ -148,6 +148,12 @@ class ScreeningModel:
         )
 
     @property
+    def base_version(self) -> str:
+        """The SVM's version: a refreshed version keeps the bundled one's (its head's base)."""
+        meta = self.classifier.metadata
+        return str(meta.get("refreshed_from") or meta.get("version") or "")
+
+    @property
     def info(self) -> dict:
         return {"name": MODEL_NAME, "version": self.version}
 
@@ -190,10 +196,16 @@ class ScreeningModel:
             return []
         cleaned = [clean_text(t) for t in texts]
         enc = encode_cvs(cleaned, self.embedder, title_words=self.classifier.title_words)
-        probs = self.classifier.predict_proba(enc)
-        return [
-            self._result(enc, i, probs[i], role, thresholds, top_k) for i in range(len(cleaned))
-        ]
+        probs, features = self.classifier.proba_and_features(enc)
+        results = []
+        for i in range(len(cleaned)):
+            result = self._result(enc, i, probs[i], role, thresholds, top_k)
+            # derived, never shown: what a thumbs-up or -down turns into a team label
+            result["_features"] = features[i]
+            result["_role_category"] = self.classifier.classes[int(role.distribution.argmax())]
+            result["_base_version"] = self.base_version
+            results.append(result)
+        return results
 
     def _result(
         self,

@@ -81,10 +81,11 @@ def test_standing_schedules_install_once_and_the_retention_job_runs(tmp_path):
     scheduler = build_scheduler(settings)
     scheduler.start(paused=True)
     install_schedules(scheduler, settings)
-    install_schedules(scheduler, settings)  # a restart re-installs: still one job
+    install_schedules(scheduler, settings)  # a restart re-installs: still one job each
     jobs = scheduler.get_jobs()
-    assert [j.id for j in jobs] == ["retention"]
-    assert jobs[0].coalesce is True and jobs[0].max_instances == 1
+    assert sorted(j.id for j in jobs) == ["refresh-classifier", "refresh-generator",
+                                          "retention"]
+    assert all(j.coalesce is True and j.max_instances == 1 for j in jobs)
     scheduler.shutdown()
     removed = purge_expired()  # uses the settings from HIREBOT_DATA_DIR (conftest)
     assert set(removed) == {"screenings", "pending_files", "file_claims", "events"}
