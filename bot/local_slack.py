@@ -209,7 +209,8 @@ class LocalSlack:
                     return {"ok": False, "error": "file_not_found"}
                 upload.update(completed=True, title=f.get("title"),
                               channel=params.get("channel_id"),
-                              thread_ts=params.get("thread_ts"))
+                              thread_ts=params.get("thread_ts"),
+                              initial_comment=params.get("initial_comment"))
                 out.append({"id": f["id"], "title": f.get("title"), "name": upload["name"]})
         if self.on_file:
             for f in out:

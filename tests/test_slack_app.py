@@ -36,12 +36,13 @@ def wait_for(predicate, timeout: float = 90.0, what: str = "condition"):
 class Env:
     """One running app (HTTP mode) wired to one local Slack; restartable on the same data."""
 
-    def __init__(self, data_dir: Path, models: ModelService | None, local: LocalSlack):
+    def __init__(self, data_dir: Path, models: ModelService | None, local: LocalSlack,
+                 **overrides):
         self.local = local
         self.settings = Settings(
             data_dir=data_dir, slack_api_url=local.api_url,
             slack_bot_token=SecretStr(local.token), slack_signing_secret=SecretStr(SECRET),
-            jobpost_max_new_tokens=160, stream_interval_s=0.05)
+            jobpost_max_new_tokens=160, stream_interval_s=0.05, **overrides)
         self.models = models or ModelService(self.settings)
         self.start()
 
@@ -447,6 +448,107 @@ def test_promoted_generator_version_is_swapped_in_between_jobs(tmp_path, screeni
         assert main(["models", "rollback", "--kind", "generator"]) == 0
         _, third = env.jobpost("Data Scientist")
         assert bundled_version in str(third["blocks"])
+    finally:
+        env.stop()
+        local.stop()
+
+
+# ------------------------------------------------------------------------------ refreshes
+@pytest.mark.slow
+def test_hirebot_refresh_is_for_admins_and_its_report_and_plot_reach_the_admin_channel(
+        tmp_path, models):
+    import numpy as np
+
+    from bot.storage import Store
+    from bot.team_data import features_blob
+    from models import BUNDLED_ROOT
+    from models.classifier_refresh import load_refresh_rows
+
+    rows = load_refresh_rows(BUNDLED_ROOT / "classifier")
+    base = __import__("json").loads((BUNDLED_ROOT / "classifier" / "config.json").read_text())
+    local = LocalSlack().start()
+    env = Env(tmp_path / "data", models, local, admin_users=["UADMIN"], admin_channel="C0ADMIN")
+    try:
+        store = Store(env.settings.db_path)
+        for i in np.where(~rows.is_eval)[0][:40]:
+            store.set_labelled_cv(f"t{i}", rows.classes[int(rows.y[i])],
+                                  features_blob(rows.x[i]), base["metadata"]["version"], "cli")
+        store.close()
+
+        assert env.send.command("/hirebot", "refresh classifier", user="U0HR")[0] == 200
+        wait_for(lambda: [r for r in local.state.responses
+                          if "only hirebot admins" in r.get("text", "")], what="refusal")
+        assert env.send.command("/hirebot", "refresh classifier", user="UADMIN")[0] == 200
+        wait_for(lambda: [r for r in local.state.responses
+                          if "Starting a classifier refresh" in r.get("text", "")],
+                 what="the refresh is acknowledged")
+        report = wait_for(lambda: [u for u in local.uploaded() if u.get("channel") == "C0ADMIN"],
+                          timeout=240, what="the report in the admin channel")[0]
+        assert report["data"][:4] == b"\x89PNG" and report["name"].endswith(".png")
+        assert "Classifier refresh" in report["initial_comment"]
+        assert "fixed macro f1" in report["initial_comment"]
+        answer = wait_for(lambda: [r for r in local.state.responses
+                                   if "Classifier refresh" in r.get("text", "")],
+                          what="the decision for the admin who asked")[0]
+        assert answer["response_type"] == "ephemeral"
+        assert len([u for u in local.uploaded() if u.get("channel") == "C0ADMIN"]) == 1
+
+        env.send.event({"type": "app_home_opened", "user": "UADMIN", "channel": "D0",
+                        "tab": "home"})
+        view = wait_for(lambda: local.state.views, what="views.publish")[-1]
+        assert "Model refreshes" in str(view["view"]) and "classifier" in str(view["view"])
+    finally:
+        env.stop()
+        local.stop()
+
+
+@pytest.mark.slow
+def test_classifier_hot_swap_while_a_batch_runs_never_mixes_versions(tmp_path, screening_model):
+    """A version promoted while a 12-CV batch is being screened: the batch finishes on the
+    version it started with (every CSV row names it, none fails), the next upload gets the new
+    version, without a restart."""
+    import numpy as np
+
+    from bot.models_commands import registry_for
+    from models import BUNDLED_ROOT
+    from models.classifier_refresh import load_refresh_rows
+    from models.refresh import GateTolerance, TeamCV, refresh_classifier
+
+    local = LocalSlack().start()
+    env = Env(tmp_path / "data", None, local)
+    env.models.install("classifier", screening_model, BUNDLED_ROOT / "classifier")
+    try:
+        registry = registry_for(env.settings, "classifier")
+        rows = load_refresh_rows(BUNDLED_ROOT / "classifier")
+        base = screening_model.base_version
+        team = [TeamCV(f"k{i}", rows.classes[int(rows.y[i])], rows.x[i], base)
+                for i in np.where(~rows.is_eval)[0][:30]]
+        candidate = refresh_classifier(registry, team, tolerance=GateTolerance(macro_f1=1.0))
+        assert candidate.decision == "promoted"
+        registry.rollback()  # stored, not in service: promoted below, mid-batch
+        old = screening_model.version
+
+        thread = env.screen_thread("Accountant")
+        archive = tmp_path / "batch.zip"
+        members = [p for p in sorted(CVS.iterdir()) if p.suffix in {".pdf", ".docx", ".txt"}
+                   and not p.name.startswith("LICENSE")]
+        with zipfile.ZipFile(archive, "w") as zf:
+            for copy in range(3):
+                for path in members[:4]:
+                    zf.writestr(f"{copy}-{path.name}", path.read_bytes())
+        upload(env, [archive], thread)
+        wait_for(lambda: [m for m in env.local.thread(CHANNEL, thread)
+                          if m["text"].startswith(("Screening 4 of 12", "Screening 8 of 12"))],
+                 what="mid-batch")
+        registry.promote(candidate.candidate_version)
+        csv_upload = wait_for(env.local.uploaded, what="CSV upload")[0]
+        rows_out = csv_upload["data"].decode().strip().splitlines()[1:]
+        assert len(rows_out) == 12
+        assert {r.split(",")[-2] for r in rows_out} == {old}  # one version for the whole batch
+
+        upload(env, [CVS / "sample_resume.txt"], thread)
+        reply = wait_for(lambda: [m for m in verdicts(env, thread)], what="verdict")[-1]
+        assert candidate.candidate_version in str(reply["blocks"])
     finally:
         env.stop()
         local.stop()
