@@ -271,7 +271,8 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{card['model']:10s} {card['version']:14s} {metrics}")
     counts = report["counts"]
     print(f"{counts['jobposts']} JDs ({counts['approved_jobposts']} approved), "
-          f"{counts['screenings']} screenings, {counts['feedback']} feedback votes")
+          f"{counts['screenings']} screenings, {counts['feedback']} feedback votes; team data: "
+          f"{counts['team_postings']} added postings, {counts['labelled_cvs']} labelled CVs")
     print(f"data: {report['data_dir']}")
     return EXIT_OK
 

@@ -12,13 +12,12 @@ OS drops it when the child dies, however it dies.
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import logging
 import os
 import subprocess
 import sys
-from contextlib import contextmanager
+import time
 from pathlib import Path
 
 from pydantic import AliasChoices, SecretStr
@@ -29,6 +28,7 @@ from bot.storage import Store
 logger = logging.getLogger(__name__)
 
 OUTCOME_MARK = "HIREBOT-REFRESH-OUTCOME "
+EXIT_BUSY = 3
 
 
 class RefreshBusy(Exception):
@@ -57,32 +57,36 @@ def team_postings(store: Store) -> list:
 
 
 # ------------------------------------------------------------------------------ in the child
-@contextmanager
-def refresh_lock(settings: Settings, kind: str):
-    path = settings.data_dir / "models" / kind / "refresh.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RefreshBusy(f"a {kind} refresh is already running") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+def pinned_reason(kind: str, settings: Settings) -> str | None:
+    """Refreshes train the registry's versions; a folder pinned in the settings is served
+    instead, so a refresh of that kind could never reach users."""
+    pinned = settings.classifier_dir if kind == "classifier" else settings.generator_dir
+    if pinned is None:
+        return None
+    name = "HIREBOT_CLASSIFIER_DIR" if kind == "classifier" else "HIREBOT_GENERATOR_DIR"
+    return f"{name} pins the served {kind} to {pinned}; refreshes are off for it"
 
 
 def run_refresh(kind: str, settings: Settings, *, force: bool = False):
-    """One refresh in this process (the child): train, gate, promote or reject, report."""
+    """One refresh in this process (the child): train, gate, promote or reject."""
     from bot.models_commands import registry_for
     from models.generator_refresh import GeneratorRefreshConfig
-    from models.refresh import GateTolerance, refresh_classifier, refresh_generator
+    from models.refresh import (
+        GateTolerance,
+        RefreshOutcome,
+        refresh_classifier,
+        refresh_generator,
+    )
 
+    registry = registry_for(settings, kind)
+    if reason := pinned_reason(kind, settings):
+        return RefreshOutcome(kind, "-", "skipped", reason, "pinned")
     tolerance = GateTolerance(settings.gate_f1_tolerance, settings.gate_bpc_tolerance,
                               settings.gate_repetition_tolerance)
-    with refresh_lock(settings, kind):
-        registry = registry_for(settings, kind)
-        registry.recover()
+    with registry.lock() as acquired:
+        if not acquired:
+            raise RefreshBusy(f"a {kind} refresh is already running")
+        registry.recover(holding_lock=True)
         store = Store(settings.db_path)
         try:
             if kind == "classifier":
@@ -99,31 +103,36 @@ def run_refresh(kind: str, settings: Settings, *, force: bool = False):
         finally:
             store.close()
     logger.info("%s", outcome.summary())
-    post_report(outcome, settings)
     return outcome
 
 
 def post_report(outcome, settings: Settings) -> bool:
-    """The decision and its figures, with the PNG, to the admin channel (if one is set)."""
+    """The decision and its figures, with the PNG, to the admin channel (if one is set).
+
+    A skipped refresh (nothing new to learn) is not posted; the App Home and ``/hirebot
+    status`` still show it. Never raises: the decision is already made and recorded.
+    """
+    o = outcome if isinstance(outcome, dict) else outcome.to_json()
     token = settings.secret("slack_bot_token")
-    if not (settings.admin_channel and token):
+    if not (settings.admin_channel and token) or o.get("decision") == "skipped":
         return False
-    from slack_sdk import WebClient
-    from slack_sdk.errors import SlackApiError
-
-    from bot.slack_format import refresh_report_text
-
-    client = WebClient(token=token, base_url=settings.slack_api_url)
-    text = refresh_report_text(outcome)
     try:
-        if outcome.png and Path(outcome.png).is_file():
-            client.files_upload_v2(channel=settings.admin_channel, file=outcome.png,
-                                   filename=Path(outcome.png).name, initial_comment=text,
-                                   title=f"{outcome.kind} refresh {outcome.run_id}")
+        from slack_sdk import WebClient
+
+        from bot.slack_format import refresh_report_text
+
+        client = WebClient(token=token, base_url=settings.slack_api_url)
+        text = refresh_report_text(o)
+        png = o.get("png")
+        if png and Path(png).is_file():
+            client.files_upload_v2(channel=settings.admin_channel, file=png,
+                                   filename=Path(png).name, initial_comment=text,
+                                   title=f"{o.get('kind')} refresh {o.get('run_id', '')}")
         else:
             client.chat_postMessage(channel=settings.admin_channel, text=text)
-    except SlackApiError as exc:
-        logger.error("could not post the refresh report: %s", exc.response.get("error"))
+    except Exception as exc:  # noqa: BLE001 - Slack errors, network errors, a vanished PNG
+        error = getattr(getattr(exc, "response", None), "get", lambda _k: None)("error")
+        logger.error("could not post the refresh report: %s", error or type(exc).__name__)
         return False
     return True
 
@@ -160,25 +169,59 @@ def spawn_refresh(kind: str, settings: Settings, *, force: bool = False,
                   timeout: float | None = None) -> dict:
     """Run a refresh in a low-priority child and return its outcome (a dict).
 
-    A child that dies without an outcome (killed, out of memory, disk full) is reported as a
-    failed run; the registry marks it so on the next look.
+    The child's log goes to ``models/KIND/refresh.log`` under the data directory. A child that
+    dies without an outcome (killed, out of memory, disk full, a fault) is reported as a failed
+    run -- or as promoted, if its version was already in service -- here and to the admin
+    channel, since the child could not.
     """
-    cmd = [sys.executable, "-m", "bot.refresh", kind] + (["--force"] if force else [])
-    proc = subprocess.run(cmd, env=child_environment(settings), capture_output=True, text=True,
-                          timeout=timeout, check=False)
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(OUTCOME_MARK):
-            return json.loads(line[len(OUTCOME_MARK):])
-    if "already running" in proc.stderr:
-        return {"kind": kind, "decision": "busy",
-                "reason": f"a {kind} refresh is already running"}
     from bot.models_commands import registry_for
 
-    registry_for(settings, kind).recover()
-    logger.error("%s refresh process ended with code %s and no outcome", kind, proc.returncode)
-    return {"kind": kind, "decision": "failed",
-            "reason": f"the training process ended with code {proc.returncode} "
-                      "(killed, out of memory or disk full?); the active model is unchanged"}
+    registry = registry_for(settings, kind)
+    cmd = [sys.executable, "-m", "bot.refresh", kind] + (["--force"] if force else [])
+    if timeout is None:  # the training budget twice over, plus loading and the gate
+        timeout = settings.generator_refresh_minutes * 120 + 1800
+    log_path = registry.root / "refresh.log"
+    spawned = time.time()
+    with log_path.open("a") as log:  # append: a busy refusal must not wipe a live log
+        try:
+            proc = subprocess.run(cmd, env=child_environment(settings), stdout=subprocess.PIPE,
+                                  stderr=log, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:  # run() has killed the child
+            proc = None
+    if proc is not None:
+        for line in reversed(proc.stdout.splitlines()):
+            if line.startswith(OUTCOME_MARK):
+                return json.loads(line[len(OUTCOME_MARK):])
+        if proc.returncode == EXIT_BUSY:
+            return {"kind": kind, "decision": "busy",
+                    "reason": f"a {kind} refresh is already running"}
+    registry.recover()
+    last = next(iter(registry.runs(limit=1)), None)
+    if last and last.get("started", 0) < spawned - 1:
+        last = None  # the child died before it started a run of its own
+    if proc is None:
+        reason = f"the training process ran past {timeout:.0f} s and was stopped"
+    else:
+        reason = f"the training process ended with code {proc.returncode} and no outcome"
+        logger.error("%s refresh ended with code %s; the end of %s:\n%s", kind,
+                     proc.returncode, log_path, _tail(log_path))
+    if last and last.get("status") == "promoted" and last.get("version"):
+        outcome = {"kind": kind, "decision": "promoted", "run_id": last["run_id"],
+                   "candidate_version": last["version"],
+                   "reason": f"{reason} after promoting {last['version']}"}
+    else:
+        outcome = {"kind": kind, "decision": "failed",
+                   "run_id": last["run_id"] if last else "",
+                   "reason": f"{reason}; the active model is unchanged (log: {log_path})"}
+    post_report(outcome, settings)
+    return outcome
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
 
 
 def scheduled_refresh(kind: str) -> dict:
@@ -188,6 +231,7 @@ def scheduled_refresh(kind: str) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     from bot.logging_setup import configure_logging
+    from models.refresh import RefreshOutcome
 
     parser = argparse.ArgumentParser(prog="python -m bot.refresh")
     parser.add_argument("kind", choices=("classifier", "generator"))
@@ -202,8 +246,13 @@ def main(argv: list[str] | None = None) -> int:
         outcome = run_refresh(args.kind, settings, force=args.force)
     except RefreshBusy as exc:
         print(f"hirebot: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_BUSY
+    except Exception as exc:  # noqa: BLE001 - always leave an outcome for the parent
+        logger.exception("the %s refresh failed", args.kind)
+        outcome = RefreshOutcome(args.kind, "-", "failed", f"{type(exc).__name__}: {exc}", "")
+    # the outcome first: the decision stands even if the report cannot be posted
     print(OUTCOME_MARK + json.dumps(outcome.to_json()), flush=True)
+    post_report(outcome, settings)
     return 0 if outcome.decision != "failed" else 1
 
 

@@ -132,6 +132,44 @@ def cmd_add_cvs(args: argparse.Namespace, settings: Settings) -> int:
     return 2 if len(good) < len(docs) else 0
 
 
+def cmd_data_list(args: argparse.Namespace, settings: Settings) -> int:
+    from collections import Counter
+
+    from bot.storage import Store
+    from models.taxonomy import category_name
+
+    store = Store(settings.db_path)
+    try:
+        labels = store.labelled_cvs()
+        postings = store.team_postings()
+    finally:
+        store.close()
+    report = {"team_postings": len(postings),
+              "labelled_cvs": {category_name(k): v for k, v in
+                               Counter(r["label"] for r in labels).most_common()},
+              "labels_by_source": dict(Counter(r["source"] for r in labels))}
+    print(json.dumps(report, indent=2) if args.json else
+          f"{report['team_postings']} team postings (added and approved); "
+          f"{len(labels)} labelled CVs "
+          f"({', '.join(f'{k} {v}' for k, v in report['labels_by_source'].items()) or 'none'})"
+          + "".join(f"\n  {name}: {count}" for name, count in report["labelled_cvs"].items()))
+    return 0
+
+
+def cmd_data_clear(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage import Store
+
+    if not (args.cvs or args.postings):
+        raise RefreshUserError("say what to forget: --cvs, --postings or both")
+    store = Store(settings.db_path)
+    try:
+        removed = store.clear_team_data(cvs=args.cvs, postings=args.postings)
+    finally:
+        store.close()
+    print("removed " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in removed.items()))
+    return 0
+
+
 # ------------------------------------------------------------------------------ shipped data
 def cmd_train_refresh_data(args: argparse.Namespace, settings: Settings) -> int:
     """Derived rows (embeddings, out-of-fold decisions, labels) shipped beside the classifier,
@@ -190,3 +228,11 @@ def add_parsers(sub, train_sub) -> None:
     cvs.add_argument("files", nargs="+", type=Path, metavar="FILE")
     cvs.add_argument("--label", required=True, help="the category, e.g. 'Information Technology'")
     cvs.set_defaults(func=cmd_add_cvs)
+    listing = team_sub.add_parser("list", help="how much team data there is, by category")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=cmd_data_list)
+    clear = team_sub.add_parser("clear", help="forget the team's training data")
+    clear.add_argument("--cvs", action="store_true", help="labelled CVs (votes included)")
+    clear.add_argument("--postings", action="store_true",
+                       help="added postings; approved JDs stop counting as approved")
+    clear.set_defaults(func=cmd_data_clear)

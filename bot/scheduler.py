@@ -67,21 +67,34 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
 
 
 def install_schedules(scheduler: BackgroundScheduler, settings: Settings) -> None:
-    """The standing schedules, by stable id: re-installing replaces, never duplicates."""
-    scheduler.add_job("bot.scheduler:purge_expired", cron_trigger(
-        settings.retention_cron, settings.timezone), id="retention",
-        name="delete screening records past the retention", replace_existing=True)
+    """The standing schedules, by stable id: re-installing never duplicates, and a job whose
+    schedule is unchanged keeps its stored next run, so a run missed while the bot was down is
+    still caught up (once, within the grace time) rather than moved to the next slot."""
+    _ensure_job(scheduler, "bot.scheduler:purge_expired",
+                cron_trigger(settings.retention_cron, settings.timezone), "retention",
+                "delete screening records past the retention")
     for kind, cron in (("classifier", settings.classifier_refresh_cron),
                        ("generator", settings.generator_refresh_cron)):
-        scheduler.add_job("bot.refresh:scheduled_refresh", cron_trigger(
-            cron, settings.timezone), args=[kind], id=f"refresh-{kind}",
-            name=f"{kind} fine-tune refresh", replace_existing=True)
+        _ensure_job(scheduler, "bot.refresh:scheduled_refresh",
+                    cron_trigger(cron, settings.timezone), f"refresh-{kind}",
+                    f"{kind} fine-tune refresh", args=(kind,))
+
+
+def _ensure_job(scheduler: BackgroundScheduler, func: str, trigger: CronTrigger, job_id: str,
+                name: str, args: tuple = ()) -> None:
+    existing = scheduler.get_job(job_id)
+    if (existing is not None and existing.func_ref == func and tuple(existing.args) == args
+            and repr(existing.trigger) == repr(trigger)):
+        return
+    scheduler.add_job(func, trigger, args=list(args), id=job_id, name=name,
+                      replace_existing=True)
 
 
 def start_scheduler(settings: Settings) -> BackgroundScheduler:
     scheduler = build_scheduler(settings)
+    scheduler.start(paused=True)  # the job store is open: installing sees the stored jobs
     install_schedules(scheduler, settings)
-    scheduler.start()
+    scheduler.resume()
     return scheduler
 
 

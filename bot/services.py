@@ -143,12 +143,21 @@ def _folder_summary(folder: Path) -> dict:
         meta = json.loads((folder / "config.json").read_text()).get("metadata", {})
         summary["version"] = meta.get("version") or model_version(folder)
     eval_path = folder / "EVAL.json"
-    if eval_path.is_file():
-        try:
+    refresh_path = folder / "METRICS.json"  # a refreshed version: the gate's figures
+    try:
+        if eval_path.is_file():
             summary["metrics"] = headline_metrics(json.loads(eval_path.read_text()))
-        except ValueError:
-            pass
+        elif refresh_path.is_file():
+            figures = json.loads(refresh_path.read_text())
+            summary["metrics"] = {k.replace("_", " "): v for k, v in figures.items()
+                                  if isinstance(v, int | float) and k in GATE_FIGURES}
+    except ValueError:
+        pass
     return summary
+
+
+GATE_FIGURES = ("fixed_macro_f1", "team_macro_f1", "anchor_bits_per_char",
+                "team_bits_per_char", "repetition_rate")
 
 
 def headline_metrics(report: dict) -> dict[str, float]:

@@ -55,6 +55,7 @@ def build_app(settings: Settings, *, models: ModelService | None = None,
 
     store = Store(settings.db_path)
     store.purge(settings.retention_days)
+    _recover_refreshes(settings)
     models = models or ModelService(settings)
     worker = ModelWorker(settings.queue_size, between_jobs=models.sync_active)
     bot = HireBot(settings, store, worker, models)
@@ -84,6 +85,20 @@ def build_app(settings: Settings, *, models: ModelService | None = None,
 
         scheduler = start_scheduler(settings)
     return Runtime(app, bot, store, worker, scheduler)
+
+
+def _recover_refreshes(settings: Settings) -> None:
+    """A refresh killed with the bot (or before it) is marked failed and its temporary folder
+    removed now, so the App Home shows what happened; a refresh still running is left alone."""
+    from bot.models_commands import registry_for
+
+    for kind in ("classifier", "generator"):
+        try:
+            if marked := registry_for(settings, kind).recover():
+                logger.warning("%s refresh runs that never finished: %s", kind,
+                               ", ".join(marked))
+        except OSError as exc:
+            logger.error("could not check the %s refreshes: %s", kind, exc)
 
 
 # ------------------------------------------------------------------------------ HTTP mode

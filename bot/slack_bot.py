@@ -414,7 +414,8 @@ class HireBot:
         counts = self.store.counts()
         lines.append(f"• {counts['jobposts']} JDs written ({counts['approved_jobposts']} "
                      f"approved), {counts['screenings']} CVs screened, {counts['feedback']} "
-                     "feedback votes")
+                     f"feedback votes; team data for refreshes: {counts['team_postings']} added "
+                     f"postings, {counts['labelled_cvs']} labelled CVs")
         return "\n".join(lines)
 
     def refresh_status_text(self) -> str:

@@ -188,7 +188,7 @@ def results_csv(results: Sequence[dict]) -> str:
 
 
 DECISION_WORDS = {"promoted": "✅ promoted", "rejected": "❌ rejected", "skipped": "⏭️ skipped",
-                  "failed": "⚠️ failed", "busy": "⏳ already running"}
+                  "failed": "⚠️ failed", "busy": "⏳ already running", "running": "⏳ running"}
 
 
 def refresh_report_text(outcome) -> str:

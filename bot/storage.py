@@ -236,6 +236,18 @@ class Store:
         with self._locked():
             self.db.execute("DELETE FROM labelled_cvs WHERE key = ?", [key])
 
+    def clear_team_data(self, *, cvs: bool, postings: bool) -> dict[str, int]:
+        """Forget the team's training data (approved JDs stay JDs; they stop being approved)."""
+        out = {}
+        with self._locked():
+            if cvs:
+                out["labelled_cvs"] = self.db.execute("DELETE FROM labelled_cvs").rowcount
+            if postings:
+                out["team_postings"] = self.db.execute("DELETE FROM team_postings").rowcount
+                out["approved_jobposts"] = self.db.execute(
+                    "UPDATE jobposts SET approved = 0 WHERE approved = 1").rowcount
+        return out
+
     def labelled_cvs(self) -> list[dict]:
         with self._locked():
             return list(self.db["labelled_cvs"].rows_where(order_by="created_at"))

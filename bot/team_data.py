@@ -46,9 +46,11 @@ def label_from_vote(verdict: str, value: str, role_category: str | None) -> str 
 def record_vote_label(store: Store, screening_id: int, value: str) -> str | None:
     """Turn (or stop turning) a screening's vote into a team label; returns the label."""
     row = store.screening(screening_id)
-    key = f"{VOTE_PREFIX}{screening_id}"
     if row is None or not row.get("features"):
         return None
+    # keyed by the CV's features, not the row id (SQLite may reuse ids after a purge): the
+    # same CV voted on twice is one label, the newest vote's
+    key = VOTE_PREFIX + hashlib.sha256(row["features"]).hexdigest()[:24]
     label = label_from_vote(row["verdict"], value, row.get("role_category"))
     if label is None:
         store.drop_labelled_cv(key)

@@ -57,6 +57,7 @@ class RefreshOutcome:
     figures: dict = field(default_factory=dict)  # {"active": {...}, "candidate": {...}}
     png: str | None = None
     seconds: float = 0.0
+    data_hash: str | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -82,19 +83,10 @@ def data_hash(parts: Sequence[str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def _previous_data_hash(folder: Path) -> str | None:
-    path = folder / "METRICS.json"
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text()).get("team_data_sha256")
-    except ValueError:
-        return None
-
-
 def _finish(registry: Registry, record: RunRecord, outcome: RefreshOutcome,
             started: float) -> RefreshOutcome:
     outcome.seconds = round(time.time() - started, 1)
+    record.data_hash = outcome.data_hash
     registry.finish_run(record, outcome.decision, reason=outcome.summary(),
                         figures=outcome.figures, version=outcome.candidate_version)
     (registry.root / "runs" / f"{record.run_id}.outcome.json").write_text(
@@ -130,15 +122,17 @@ def refresh_classifier(registry: Registry, team: Sequence[TeamCV], *,
         base = CVClassifier.load(registry.bundled_dir)
         base_version = base.metadata.get("version", "")
         rows = load_refresh_rows(registry.bundled_dir)
-        usable = [t for t in team if t.base_version == base_version and t.label in rows.classes]
+        usable = [t for t in team if t.base_version == base_version and t.label in rows.classes
+                  and len(t.features) == rows.x.shape[1]]
         ignored = len(team) - len(usable)
         team_hash = data_hash([f"{t.key}:{t.label}" for t in usable])
-        if not force and active_version != "bundled" and (
-                _previous_data_hash(active_dir) == team_hash):
+        if not force and (seen := registry.seen_data(team_hash)):
             outcome.decision = "skipped"
-            outcome.reason = (f"no new labelled CVs since version {active_version} "
-                              f"({len(usable)} labels)")
+            outcome.reason = (f"no new labelled CVs since the refresh of "
+                              f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(seen['started']))}"
+                              f" ({seen['status']}; {len(usable)} labels)")
             return _finish(registry, record, outcome, started)
+        outcome.data_hash = team_hash
         held = team_split([t.key for t in usable])
         team_x = np.array([t.features for t in usable], dtype=np.float32).reshape(
             len(usable), rows.x.shape[1])
@@ -268,10 +262,13 @@ def refresh_generator(registry: Registry, team: Sequence[Posting], *,
             outcome.reason = (f"{len(team_train)} team postings to train on; a refresh needs "
                               f"{min_postings} (approve JDs or `hirebot data add-postings`)")
             return _finish(registry, record, outcome, started)
-        if not force and _previous_data_hash(active_dir) == team_hash:
+        if not force and (seen := registry.seen_data(team_hash)):
             outcome.decision = "skipped"
-            outcome.reason = f"no new team postings since version {active_version}"
+            outcome.reason = (f"no new team postings since the refresh of "
+                              f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(seen['started']))}"
+                              f" ({seen['status']})")
             return _finish(registry, record, outcome, started)
+        outcome.data_hash = team_hash
         anchor_eval, replay = load_anchor()
         cfg = config or GeneratorRefreshConfig()
         model, tokenizer, result = continue_training(active_dir, team_train, anchor_eval,

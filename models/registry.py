@@ -17,12 +17,14 @@ the active one, and a rollback can always return to it.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import shutil
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -43,6 +45,7 @@ class RunRecord:
     version: str | None = None
     reason: str = ""
     figures: dict = field(default_factory=dict)
+    data_hash: str | None = None  # the team data a candidate was trained on
 
 
 def _write_json_atomic(path: Path, data: dict) -> None:
@@ -51,16 +54,6 @@ def _write_json_atomic(path: Path, data: dict) -> None:
     with tmp.open("rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Registry:
@@ -73,6 +66,25 @@ class Registry:
         self.keep = keep
         (self.root / "versions").mkdir(parents=True, exist_ok=True)
         (self.root / "runs").mkdir(parents=True, exist_ok=True)
+
+    # --------------------------------------------------------------------------- the lock
+    @contextmanager
+    def lock(self, *, wait: bool = False):
+        """One refresh of a kind at a time, across processes; yields False when busy.
+
+        An flock on a file in the registry: the OS drops it when its holder dies, however it
+        dies, so a killed refresh never leaves the registry locked.
+        """
+        with (self.root / "refresh.lock").open("w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     # --------------------------------------------------------------------------- pointer
     @property
@@ -161,9 +173,9 @@ class Registry:
         run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
         record = RunRecord(run_id=run_id, kind=self.kind, status="running",
                            started=time.time(), pid=os.getpid())
-        self.save_run(record)
         tmp = self.root / f"tmp-{run_id}"
-        tmp.mkdir(parents=True)
+        tmp.mkdir(parents=True)  # before the record: a record never points at no folder
+        self.save_run(record)
         return record, tmp
 
     def save_run(self, record: RunRecord) -> None:
@@ -203,23 +215,41 @@ class Registry:
         records.sort(key=lambda r: r.get("started", 0), reverse=True)
         return records[:limit]
 
-    def recover(self) -> list[str]:
-        """After a crash: drop unfinished ``tmp-*`` folders, mark dead runs failed."""
-        failed = []
+    def recover(self, *, holding_lock: bool = False) -> list[str]:
+        """After a crash: drop unfinished ``tmp-*`` folders and mark dead runs failed.
+
+        Runs only with the refresh lock (taken here unless the caller holds it); while a
+        refresh holds it nothing is touched, and with it every "running" record is dead. A run
+        that died after its version went into service is marked promoted, not failed.
+        """
+        if not holding_lock:
+            with self.lock() as acquired:
+                return self.recover(holding_lock=True) if acquired else []
+        active = self.active_version()
+        changed = []
         for record in self.runs(limit=10_000):
-            if record.get("status") == "running" and not (
-                    record.get("pid") != os.getpid() and _pid_alive(record.get("pid", -1))
-                    and (self.root / f"tmp-{record['run_id']}").exists()):
-                run = RunRecord(**record)
-                self.finish_run(run, "failed", reason="the training process stopped before "
-                                                      "it finished (killed, out of memory or "
-                                                      "disk full)")
-                failed.append(run.run_id)
-        live = {r["run_id"] for r in self.runs(limit=10_000) if r.get("status") == "running"}
+            if record.get("status") != "running":
+                continue
+            run = RunRecord(**record)
+            if run.version and run.version == active:
+                self.finish_run(run, "promoted", reason="promoted; the process stopped before "
+                                                        "it could report")
+            else:
+                self.finish_run(run, "failed", reason="the training process stopped before it "
+                                                      "finished (killed, out of memory or disk "
+                                                      "full); the active model is unchanged")
+            changed.append(run.run_id)
         for tmp in self.root.glob("tmp-*"):
-            if tmp.name[4:] not in live:
-                shutil.rmtree(tmp, ignore_errors=True)
-        return failed
+            shutil.rmtree(tmp, ignore_errors=True)
+        return changed
+
+    def seen_data(self, data_hash: str) -> dict | None:
+        """The last finished refresh (promoted or rejected) trained on exactly this data."""
+        for record in self.runs(limit=10_000):
+            if record.get("data_hash") == data_hash and record.get("status") in {
+                    "promoted", "rejected"}:
+                return record
+        return None
 
 
 def _metrics(folder: Path) -> dict:

@@ -294,6 +294,13 @@ decisions. Recipe: `{meta['recipe']}`.
   expected calibration error {v['ece']:.3f}; "fit" verdicts are right {v['fit_precision']:.1%} of
   the time, "no fit" {v['no_fit_precision']:.1%}; {v['share_maybe']:.1%} land in "maybe".
 {eval_section}
+## Refresh data
+`refresh_data.safetensors` / `refresh_data.json` hold what a classifier refresh trains and gates on,
+in derived form only: per training CV its MiniLM embeddings (body and headline), this
+classifier's 3-fold out-of-fold decisions, its category and whether it is in the fixed 20 %
+evaluation split; no text. Made by `hirebot train refresh-data --only classifier`; rebuild it
+after retraining this folder (a refresh only uses data made by the classifier it refreshes).
+
 ## Limits
 Labels are job-board categories and are noisy (an "ADVOCATE" CV can be a nurse's; livecareer files
 "Software Engineer" CVs under four different industries). The taxonomy has no office/administration

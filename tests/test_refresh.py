@@ -103,6 +103,9 @@ def test_classifier_gate_rejects_a_worse_candidate_and_promotes_a_better_one(
 
     assert registry.rollback() == bad.candidate_version
     assert registry.rollback() == BUNDLED
+    # a rolled-back version is not promoted again by the next night's run on the same data
+    assert refresh_classifier(registry, clean).decision == "skipped"
+    assert registry.active_version() == BUNDLED
     runs = {r["status"] for r in registry.runs()}
     assert {"promoted", "rejected", "skipped"} <= runs
 
@@ -261,6 +264,11 @@ def test_data_commands_store_postings_and_derived_cv_labels(tmp_path, capsys):
     raw = (get_settings().db_path).read_bytes()
     assert cvs[0].read_text()[:40].encode() not in raw  # no CV text in the database
     store.close()
+    assert main(["data", "list"]) == 0
+    assert "Information Technology: 2" in capsys.readouterr().out
+    assert main(["data", "clear"]) == 2
+    assert main(["data", "clear", "--cvs", "--postings"]) == 0
+    assert "removed 2 labelled cvs, 6 team postings" in capsys.readouterr().out
 
 
 # ------------------------------------------------------------------------------ the process
@@ -288,8 +296,22 @@ def test_kill_9_of_the_refresh_process_leaves_the_active_model_and_the_next_refr
     proc.wait()
     assert registry.active_version() == BUNDLED
     CVClassifier.load(registry.active_dir())  # still loadable
-    assert registry.recover()  # the dead run is marked failed, its temp folder removed
+    assert registry.runs()[0]["status"] == "running" and list(registry.root.glob("tmp-*"))
+
+    from pydantic import SecretStr
+
+    from bot.local_slack import LocalSlack
+    from bot.slack_app import build_app
+
+    local = LocalSlack().start()
+    try:  # the bot's next start cleans up
+        build_app(settings.model_copy(update={"slack_api_url": local.api_url,
+                                              "slack_bot_token": SecretStr(local.token)}),
+                  warm_up=False).close()
+    finally:
+        local.stop()
     assert registry.runs()[0]["status"] == "failed"
+    assert "stopped before it finished" in registry.runs()[0]["reason"]
     assert not list(registry.root.glob("tmp-*"))
 
     outcome = spawn_refresh("classifier", settings)

@@ -89,3 +89,28 @@ def test_standing_schedules_install_once_and_the_retention_job_runs(tmp_path):
     scheduler.shutdown()
     removed = purge_expired()  # uses the settings from HIREBOT_DATA_DIR (conftest)
     assert set(removed) == {"screenings", "pending_files", "file_claims", "events"}
+
+
+def test_reinstalling_the_schedules_keeps_a_run_missed_while_the_bot_was_down(tmp_path):
+    """Each start re-installs the standing jobs; an unchanged schedule keeps its stored next
+    run time (so a missed run is caught up once), a changed one is rescheduled."""
+    import datetime as dt
+
+    settings = Settings(data_dir=tmp_path / "data")
+    first = build_scheduler(settings)
+    first.start(paused=True)
+    install_schedules(first, settings)
+    first.shutdown()
+
+    second = build_scheduler(settings)  # the next start, on the same SQLite file
+    second.start(paused=True)
+    missed = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=5)
+    second.modify_job("refresh-classifier", next_run_time=missed)  # as if it had been down
+    install_schedules(second, settings)
+    assert second.get_job("refresh-classifier").next_run_time == missed
+    changed = Settings(data_dir=tmp_path / "data", classifier_refresh_cron="30 4 * * *")
+    install_schedules(second, changed)
+    job = second.get_job("refresh-classifier")
+    assert job.next_run_time > dt.datetime.now(dt.UTC) and job.next_run_time.minute == 30
+    second.remove_all_jobs()
+    second.shutdown()
