@@ -310,6 +310,7 @@ def refresh_generator(registry: Registry, team: Sequence[Posting], *,
             {"kind": "generator", **{k: v for k, v in cand.items() if k != "samples"},
              "active_figures": act, "team_data_sha256": team_hash,
              "train_seconds": result.train_seconds, "steps": result.steps}, indent=2))
+        _write_generator_card(folder, version, info, act, cand, tolerance)
         png = registry.root / "runs" / f"{record.run_id}.png"
         loss_curve_png(result.history, png, title=f"generator refresh {version}",
                        before=act["anchor_bits_per_char"], after=cand["anchor_bits_per_char"])
@@ -322,3 +323,31 @@ def refresh_generator(registry: Registry, team: Sequence[Posting], *,
         outcome.reason = f"{type(exc).__name__}: {exc}"
         logger.exception("generator refresh failed")
         return _finish(registry, record, outcome, started)
+
+
+def _write_generator_card(folder: Path, version: str, info: dict, active: dict,
+                          candidate: dict, tolerance: GateTolerance) -> None:
+    refresh, training = info["refresh"], info["training"]
+    rows = "\n".join(f"| {k} | {active.get(k)} | {v} |" for k, v in candidate.items()
+                     if k != "samples")
+    (folder / "MODEL_CARD.md").write_text(f"""# hirebot-jd-gpt2 {version} (refresh)
+
+Continued from {info['base']} -- never retrained from zero.
+
+## Data
+- {refresh['team_postings']} team postings (approved JDs and `hirebot data add-postings`), each
+  seen twice per epoch, mixed with shipped O*NET occupation profiles (CC BY 4.0,
+  `models/bundled/refresh/`) so the model keeps general occupations;
+  {refresh['team_held_out']} team postings held out for the gate. Team data sha256
+  `{refresh['team_data_sha256']}`.
+
+## Command
+`hirebot refresh generator --now` (or the weekly schedule): {training['steps']} steps in
+{training['train_seconds']} s, learning rate {training['recipe']['lr']}.
+
+## Gate (bits/char may rise {tolerance.bits_per_char:.0%}, repetition rate
+{tolerance.repetition_rate})
+| figure | active | this version |
+|---|---|---|
+{rows}
+""")

@@ -192,6 +192,8 @@ def test_generator_refresh_promotes_learning_and_rejects_forgetting(tmp_path,
     assert generator.write("Data Scientist", max_new_tokens=40).text
     info = json.loads((registry.active_dir() / "hirebot_generator.json").read_text())
     assert info["base"].startswith("tiny0")  # continued from the model in service, not zero
+    card = (registry.active_dir() / "MODEL_CARD.md").read_text()
+    assert "never retrained from zero" in card and "anchor_bits_per_char" in card
     assert Path(better.png).read_bytes()[:4] == b"\x89PNG"
 
     # doctored: gibberish at a huge learning rate with no anchor rows -> the model forgets
