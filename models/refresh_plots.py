@@ -28,15 +28,31 @@ def loss_curve_png(history: Sequence[dict], out: Path, *, title: str,
     losses = [h["loss"] for h in history if "loss" in h]
     fig, ax = plt.subplots(figsize=(6, 3.4), dpi=110)
     if steps:
-        ax.plot(steps, losses, color="#1264a3", label="training loss (team + anchor rows)")
+        # a batch's loss swings with its rows (a team ad vs an O*NET profile): show the raw
+        # points faintly and their running mean
+        ax.plot(steps, losses, color="#1264a3", alpha=0.25, linewidth=0.8)
+        window = max(1, len(losses) // 12)
+        smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
+        ax.plot(steps[window - 1:], smooth, color="#1264a3",
+                label=f"training loss, mean of {window} logs (team + anchor rows)")
     else:
         ax.text(0.5, 0.5, "no steps logged", ha="center", va="center", transform=ax.transAxes)
     ax.set_xlabel("step")
     ax.set_ylabel("cross-entropy (nats/token)")
     ax.set_title(title, fontsize=10)
+    epochs = [(h["step"], h["held_out_bits_per_char"]) for h in history
+              if "held_out_bits_per_char" in h]
+    if epochs and after is not None and steps and steps[-1] > epochs[-1][0]:
+        epochs.append((steps[-1], after))  # the end of training, as the gate measured it
+    if epochs:
+        right = ax.twinx()
+        right.plot([s for s, _ in epochs], [b for _, b in epochs], "o--", color="#e01e5a",
+                   label="anchor bits/char (each epoch, end)")
+        right.set_ylabel("anchor bits/char", color="#e01e5a")
+        right.legend(fontsize=7, loc="upper right")
     if before is not None and after is not None:
-        ax.plot([], [], " ", label=f"anchor bits/char {before:.4f} -> {after:.4f}")
-    ax.legend(fontsize=8, loc="upper right")
+        ax.plot([], [], " ", label=f"gate: anchor bits/char {before:.4f} -> {after:.4f}")
+    ax.legend(fontsize=7, loc="lower left")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(out)
