@@ -49,6 +49,10 @@ def validate_role(role: str) -> str:
 def load_screening_model(settings: Settings, folder: Path | None = None):
     from models.screening import ScreeningModel
 
+    if folder is None and settings.classifier_dir is None:  # the registry's active version
+        from bot.models_commands import registry_for
+
+        folder = registry_for(settings, "classifier").active_dir()
     try:
         return ScreeningModel.load(
             folder or settings.classifier_dir,

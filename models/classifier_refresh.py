@@ -37,7 +37,10 @@ REFRESH_META = "refresh_data.json"
 HEAD_FILE = "refresh_head.safetensors"
 HEAD_META = "refresh_head.json"
 EVAL_SHARE = 0.2
-TEAM_WEIGHT = 1.0  # the team labels' mean loss against the shipped rows' mean loss
+#: The team labels' mean loss weighs n / (n + TEAM_PRIOR) of the shipped rows' mean loss: a
+#: handful of labels nudge the classifier, hundreds move it (a shrinkage prior; with four CVs
+#: from one template at full weight, other CVs of that template followed them).
+TEAM_PRIOR = 50.0
 L2 = 1e-3
 
 
@@ -175,14 +178,14 @@ def team_split(keys: Sequence[str], *, every: int = 4) -> np.ndarray:
 
 # ------------------------------------------------------------------------------ train + gate
 def fit_head(rows: RefreshRows, team_x: np.ndarray, team_y: np.ndarray, *,
-             l2: float = L2, team_weight: float = TEAM_WEIGHT, iters: int = 200) -> RefreshHead:
+             l2: float = L2, team_weight: float | None = None, iters: int = 200) -> RefreshHead:
     """Fit the residual: team labels pull, the shipped rows hold the rest in place.
 
     The shipped training rows enter with *soft* targets, the bundled classifier's own
     out-of-fold probabilities, so without team labels the optimum is the bundled classifier
     itself and nothing the team did not label drifts; the team's labels are hard targets whose
-    mean loss weighs ``team_weight`` times the shipped rows' mean. Full-batch L-BFGS on at most
-    a few thousand rows: about a second on one core.
+    mean loss weighs ``team_weight`` (default: n / (n + TEAM_PRIOR)) times the shipped rows'
+    mean. Full-batch L-BFGS on at most a few thousand rows: about a second on one core.
     """
     import torch
     import torch.nn.functional as F
@@ -192,6 +195,8 @@ def fit_head(rows: RefreshRows, team_x: np.ndarray, team_y: np.ndarray, *,
     soft = torch.softmax(ship[:, :n], dim=1)
     team = torch.from_numpy(np.asarray(team_x, dtype=np.float32).reshape(-1, ship.shape[1]))
     labels = torch.from_numpy(np.asarray(team_y, dtype=np.int64))
+    if team_weight is None:
+        team_weight = len(labels) / (len(labels) + TEAM_PRIOR)
     coef = torch.zeros(n, ship.shape[1], requires_grad=True)
     intercept = torch.zeros(n, requires_grad=True)
     optimizer = torch.optim.LBFGS([coef, intercept], max_iter=iters,
@@ -207,8 +212,13 @@ def fit_head(rows: RefreshRows, team_x: np.ndarray, team_y: np.ndarray, *,
         loss.backward()
         return loss
 
-    with torch.enable_grad():
-        optimizer.step(closure)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a small problem: one thread, no spinning against the bot
+    try:
+        with torch.enable_grad():
+            optimizer.step(closure)
+    finally:
+        torch.set_num_threads(threads)
     return RefreshHead(list(rows.classes), coef.detach().numpy().copy(),
                        intercept.detach().numpy().copy())
 

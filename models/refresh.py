@@ -221,7 +221,8 @@ moves only where the team's labels disagree with the bundled classifier.
 - Shipped derived rows (`refresh_data.safetensors` of the bundled model: embeddings and
   out-of-fold decisions of the training CVs, no text), training split only.
 - {labels} team labels (`hirebot data add-cvs`, and thumbs on verdicts), {held} of them held out
-  for the gate; the team labels' mean loss weighs as much as the shipped rows' mean loss.
+  for the gate; the team labels' mean loss weighs n / (n + 50) of the shipped rows' mean loss,
+  so a few labels nudge the classifier and hundreds move it.
 
 ## Command
 `hirebot refresh classifier --now` (or the nightly schedule).
