@@ -105,16 +105,12 @@ class RefreshHead:
 # ------------------------------------------------------------------------------ shipped rows
 @dataclass
 class RefreshRows:
-    """Labelled rows in head-feature form, with the base model's decision kept for its score."""
+    """Labelled rows in head-feature form; the bundled classifier's decisions lead each row."""
 
     x: np.ndarray
     y: np.ndarray  # indices into ``classes``
     classes: list[str]
     is_eval: np.ndarray  # bool: the fixed evaluation split
-
-    def base_predictions(self) -> np.ndarray:
-        """What the bundled classifier alone predicts (its decisions lead the features)."""
-        return self.x[:, : len(self.classes)].argmax(1)
 
 
 def build_refresh_data(texts: Sequence[str], labels: Sequence[str], classifier: CVClassifier,
@@ -146,9 +142,7 @@ def build_refresh_data(texts: Sequence[str], labels: Sequence[str], classifier: 
         "rows": int(len(y)), "eval_rows": int(is_eval.sum()), "classes": classes,
         "base_version": classifier.metadata.get("version"), "temperature": classifier.temperature,
         "data": data_name, "data_sha256": data_sha256, "command": command, "seed": seed,
-        "base_eval_macro_f1": round(float(f1_score(y[is_eval == 1], base_eval, average="macro",
-                                                   labels=np.arange(len(classes)),
-                                                   zero_division=0)), 4),
+        "base_eval_macro_f1": macro_f1(y[is_eval == 1], base_eval),
         "seconds": round(time.time() - started, 1),
         "contents": "per CV: the bundled classifier's 3-fold out-of-fold decisions and the MiniLM "
                     "embeddings of its first 256 tokens and of its headline (float16), its "
@@ -223,11 +217,12 @@ def fit_head(rows: RefreshRows, team_x: np.ndarray, team_y: np.ndarray, *,
                        intercept.detach().numpy().copy())
 
 
-def macro_f1(y: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
-    present = np.unique(y)  # score the classes the evaluation set holds
+def macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
+    """Macro-F1 over the classes the evaluation rows hold (a class absent from them has no
+    F1 to average)."""
     if len(y) == 0:
         return float("nan")
-    del n_classes
+    present = np.unique(y)
     return round(float(f1_score(y, pred, labels=present, average="macro", zero_division=0)), 4)
 
 

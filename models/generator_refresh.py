@@ -115,7 +115,7 @@ def continue_training(active_dir: Path, team_train: Sequence[Posting],
 
 
 def gate_figures(folder: Path, anchor_eval: Sequence[Posting], team_eval: Sequence[Posting],
-                 prompts: Sequence[str], *, settings=None, max_new_tokens: int = 200,
+                 prompts: Sequence[str], *, max_new_tokens: int = 200,
                  seed: int = 0) -> dict:
     """The figures the gate compares, for one model folder, measured the same way for both."""
     from models.generator import JobPostGenerator
@@ -137,5 +137,4 @@ def gate_figures(folder: Path, anchor_eval: Sequence[Posting], team_eval: Sequen
     figures["repetition_rate"] = round(
         sum(is_degenerate(d.text) for d in drafts) / max(len(drafts), 1), 4)
     figures["samples"] = len(drafts)
-    del settings
     return figures

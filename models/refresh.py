@@ -94,12 +94,31 @@ def _finish(registry: Registry, record: RunRecord, outcome: RefreshOutcome,
     return outcome
 
 
+def _in_run(registry: Registry, kind: str, work) -> RefreshOutcome:
+    """What both kinds share: a registry run, and no failure escaping it unrecorded."""
+    started = time.time()
+    record, tmp = registry.start_run()
+    outcome = RefreshOutcome(kind, record.run_id, "failed", "", registry.active_version())
+    try:
+        return work(record, tmp, outcome, started)
+    except Exception as exc:
+        outcome.decision = "failed"
+        outcome.reason = f"{type(exc).__name__}: {exc}"
+        logger.exception("%s refresh failed", kind)
+        return _finish(registry, record, outcome, started)
+
+
+def _gate_table(active: dict, candidate: dict) -> str:
+    """The gate's figures as the rows of a model card's Markdown table."""
+    return "\n".join(f"| {k} | {active.get(k)} | {v} |" for k, v in candidate.items()
+                     if k != "samples")
+
+
 # ------------------------------------------------------------------------------ classifier
 def refresh_classifier(registry: Registry, team: Sequence[TeamCV], *,
-                       tolerance: GateTolerance | None = None, seed: int = 0,
+                       tolerance: GateTolerance | None = None,
                        force: bool = False) -> RefreshOutcome:
     """Refit the stacked head on shipped rows + team labels; promote if the gate passes."""
-    from models.classifier import CVClassifier
     from models.classifier_refresh import (
         RefreshHead,
         confusion,
@@ -113,14 +132,11 @@ def refresh_classifier(registry: Registry, team: Sequence[TeamCV], *,
     from models.taxonomy import category_name
 
     tolerance = tolerance or GateTolerance()
-    started = time.time()
-    record, tmp = registry.start_run()
-    active_version = registry.active_version()
-    active_dir = registry.active_dir()
-    outcome = RefreshOutcome("classifier", record.run_id, "failed", "", active_version)
-    try:
-        base = CVClassifier.load(registry.bundled_dir)
-        base_version = base.metadata.get("version", "")
+
+    def work(record: RunRecord, tmp: Path, outcome: RefreshOutcome, started: float):
+        active_dir = registry.active_dir()
+        bundled = json.loads((registry.bundled_dir / "config.json").read_text())
+        base_version = bundled["metadata"].get("version", "")
         rows = load_refresh_rows(registry.bundled_dir)
         usable = [t for t in team if t.base_version == base_version and t.label in rows.classes
                   and len(t.features) == rows.x.shape[1]]
@@ -149,10 +165,10 @@ def refresh_classifier(registry: Registry, team: Sequence[TeamCV], *,
         active_head = RefreshHead.load(active_dir)
         figures: dict[str, dict] = {}
         for name, model in (("active", active_head), ("candidate", head)):
-            figures[name] = {"fixed_macro_f1": macro_f1(y_eval, predictions(model, x_eval, n), n)}
+            figures[name] = {"fixed_macro_f1": macro_f1(y_eval, predictions(model, x_eval, n))}
             if held.any():
                 figures[name]["team_macro_f1"] = macro_f1(
-                    team_y[held], predictions(model, team_x[held], n), n)
+                    team_y[held], predictions(model, team_x[held], n))
         outcome.figures = figures
         passed = all(figures["candidate"][k] >= figures["active"][k] - tolerance.macro_f1
                      for k in figures["candidate"])
@@ -186,11 +202,8 @@ def refresh_classifier(registry: Registry, team: Sequence[TeamCV], *,
                                int(held.sum()), tolerance)
         return _decide(registry, record, outcome, folder, passed, started,
                        f"macro-F1 may drop by at most {tolerance.macro_f1}")
-    except Exception as exc:
-        outcome.decision = "failed"
-        outcome.reason = f"{type(exc).__name__}: {exc}"
-        logger.exception("classifier refresh failed")
-        return _finish(registry, record, outcome, started)
+
+    return _in_run(registry, "classifier", work)
 
 
 def _decide(registry: Registry, record: RunRecord, outcome: RefreshOutcome, folder: Path,
@@ -208,8 +221,7 @@ def _decide(registry: Registry, record: RunRecord, outcome: RefreshOutcome, fold
 
 def _write_classifier_card(folder: Path, version: str, base_version: str, figures: dict,
                            labels: int, held: int, tolerance: GateTolerance) -> None:
-    rows = "\n".join(f"| {k} | {figures['active'].get(k)} | {v} |"
-                     for k, v in figures["candidate"].items())
+    rows = _gate_table(figures["active"], figures["candidate"])
     (folder / "MODEL_CARD.md").write_text(f"""# hirebot-cv-screener {version} (refresh)
 
 The bundled classifier {base_version} with a refreshed stacked head: a residual multinomial
@@ -247,12 +259,9 @@ def refresh_generator(registry: Registry, team: Sequence[Posting], *,
     from models.refresh_plots import loss_curve_png
 
     tolerance = tolerance or GateTolerance()
-    started = time.time()
-    record, tmp = registry.start_run()
-    active_version = registry.active_version()
-    active_dir = registry.active_dir()
-    outcome = RefreshOutcome("generator", record.run_id, "failed", "", active_version)
-    try:
+
+    def work(record: RunRecord, tmp: Path, outcome: RefreshOutcome, started: float):
+        active_dir = registry.active_dir()
         postings = deduplicate(team)
         team_hash = data_hash([p.key for p in postings])
         held = team_split([p.key for p in postings])
@@ -276,7 +285,6 @@ def refresh_generator(registry: Registry, team: Sequence[Posting], *,
                                                      replay, cfg)
         folder = tmp / "model"
         info = json.loads((active_dir / "hirebot_generator.json").read_text())
-        version = None
         info.update({"base": f"{info.get('version', 'unversioned')} (continued)",
                      "command": "hirebot refresh generator --now",
                      "refresh": {"team_postings": len(team_train), "team_held_out":
@@ -319,18 +327,14 @@ def refresh_generator(registry: Registry, team: Sequence[Posting], *,
         return _decide(registry, record, outcome, folder, passed, started,
                        f"bits/char +{tolerance.bits_per_char:.0%}, repetition "
                        f"+{tolerance.repetition_rate}")
-    except Exception as exc:
-        outcome.decision = "failed"
-        outcome.reason = f"{type(exc).__name__}: {exc}"
-        logger.exception("generator refresh failed")
-        return _finish(registry, record, outcome, started)
+
+    return _in_run(registry, "generator", work)
 
 
 def _write_generator_card(folder: Path, version: str, info: dict, active: dict,
                           candidate: dict, tolerance: GateTolerance) -> None:
     refresh, training = info["refresh"], info["training"]
-    rows = "\n".join(f"| {k} | {active.get(k)} | {v} |" for k, v in candidate.items()
-                     if k != "samples")
+    rows = _gate_table(active, candidate)
     (folder / "MODEL_CARD.md").write_text(f"""# hirebot-jd-gpt2 {version} (refresh)
 
 Continued from {info['base']} -- never retrained from zero.

@@ -49,9 +49,9 @@ def synthetic_postings(count: int = 240, seed: int = 0) -> list[Posting]:
     return out
 
 
-@pytest.fixture(scope="module")
-def tiny_generator(tmp_path_factory) -> JobPostGenerator:
-    """A tiny GPT-2 trained here in seconds: exercises train -> save -> load for real."""
+def train_tiny_generator(out, *, epochs: float = 3, version: str = "test1"):
+    """A tiny GPT-2 trained in seconds on synthetic postings and saved to ``out``; returns the
+    training result. Shared by the generator and refresh tests."""
     from models.gen_tokenizer import train_bpe_tokenizer
     from models.generator_training import (
         GeneratorRecipe,
@@ -63,13 +63,20 @@ def tiny_generator(tmp_path_factory) -> JobPostGenerator:
     corpus = split(synthetic_postings())
     tokenizer = train_bpe_tokenizer((p.document() for p in corpus.train), vocab_size=400)
     recipe = GeneratorRecipe(n_layer=2, n_embd=64, n_head=2, n_positions=256, block_size=128,
-                             batch_size=8, time_budget_min=5.0, epochs=3)  # epoch-bound
+                             batch_size=8, time_budget_min=5.0, epochs=epochs)  # epoch-bound
     model = new_model(recipe, tokenizer)
     result = train_generator(model, tokenizer, corpus, recipe, progress=False)
+    save_generator(model, tokenizer, out, {"name": "tiny-jd", "version": version})
+    return result
+
+
+@pytest.fixture(scope="module")
+def tiny_generator(tmp_path_factory) -> JobPostGenerator:
+    """A tiny GPT-2 trained here in seconds: exercises train -> save -> load for real."""
+    out = tmp_path_factory.mktemp("gen")
+    result = train_tiny_generator(out)
     assert result.steps > 0
     assert 0 < result.held_out_bits_per_char < 3.0
-    out = tmp_path_factory.mktemp("gen")
-    save_generator(model, tokenizer, out, {"name": "tiny-jd", "version": "test1"})
     return JobPostGenerator.load(out)
 
 

@@ -141,24 +141,10 @@ def test_disk_full_during_a_refresh_fails_the_run_and_keeps_the_active_model(
 # ------------------------------------------------------------------------------ generator gate
 @pytest.fixture(scope="module")
 def tiny_generator_dir(tmp_path_factory) -> Path:
-    from models.gen_tokenizer import train_bpe_tokenizer
-    from models.generator_training import (
-        GeneratorRecipe,
-        new_model,
-        save_generator,
-        train_generator,
-    )
-    from models.postings import split
-    from tests.test_generator import synthetic_postings
+    from tests.test_generator import train_tiny_generator
 
-    corpus = split(synthetic_postings())
-    tokenizer = train_bpe_tokenizer((p.document() for p in corpus.train), vocab_size=400)
-    recipe = GeneratorRecipe(n_layer=2, n_embd=64, n_head=2, n_positions=256, block_size=128,
-                             batch_size=8, time_budget_min=5.0, epochs=2)
-    model = new_model(recipe, tokenizer)
-    train_generator(model, tokenizer, corpus, recipe, progress=False)
     out = tmp_path_factory.mktemp("tiny-gen")
-    save_generator(model, tokenizer, out, {"name": "tiny-jd", "version": "tiny0"})
+    train_tiny_generator(out, epochs=2, version="tiny0")
     return out
 
 
