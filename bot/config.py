@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     )
     torch_threads: int = 0
     generator_head_precision: Literal["int8", "fp32"] = "int8"  # output projection when serving
-    decode_threads: int = 1  # threads while writing a JD (see docs/benchmarks.md)
+    decode_threads: int = 2  # threads while writing a JD (see docs/benchmarks.md)
     keep_versions: int = 5  # model versions kept in the registry besides the active one
 
     # Screening

@@ -3,20 +3,25 @@
 Why: the bundled generator is small (a few million parameters), so on a CPU each new token costs
 far more in framework overhead (module calls, cache objects, logits processors) than in
 arithmetic. This path runs the same maths with a handful of tensor ops per layer and a
-preallocated key/value cache, in fp32 on the very same tensors; only the output projection,
-the one large matrix, is read as int8 by default (``head_precision``). With ``fp32`` its output
-matches the Hugging Face model to float rounding (``tests/test_generator.py`` checks both);
-with ``int8`` held-out bits/char moves by about 0.02 %. ``bench/generation.py`` measures it
-against plain ``generate()``.
+preallocated key/value cache, in fp32 on the very same tensors. With ``int8`` (the serving
+default) the output projection, the one large matrix, is always read as int8, and the layer
+matmuls too when a batch has several rows (at one row fbgemm's int8 kernel is slower than fp32
+here; at four it is ~30 % faster). With ``fp32`` the output matches the Hugging Face model to
+float rounding (``tests/test_generator.py`` checks both); with ``int8`` held-out bits/char moves
+by under 0.1 %. ``bench/generation.py`` measures it against plain ``generate()``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 from transformers import GPT2LMHeadModel
+
+#: From this many rows per matmul, the int8 layer kernels beat fp32 here (bench/generation.py).
+INT8_MIN_ROWS = 2
 
 
 @dataclass
@@ -31,6 +36,8 @@ class _Layer:
     fc_b: torch.Tensor
     out_w: torch.Tensor
     out_b: torch.Tensor
+    #: int8 copies of (qkv, proj, fc, out) for several rows at once; None at ``fp32``.
+    int8: tuple[torch.nn.Module, ...] | None = None
 
 
 @dataclass
@@ -38,6 +45,29 @@ class KVCache:
     keys: list[torch.Tensor]
     values: list[torch.Tensor]
     length: int
+    #: Filled by the prefill from the padding mask, so one-token steps need no mask work:
+    #: each row's position ids for every cache slot, and which slots attention may see
+    #: (False on left padding; None when no row is padded).
+    positions: torch.Tensor | None = None
+    visible: torch.Tensor | None = None
+
+
+def _int8_linear(weight: torch.Tensor, bias: torch.Tensor | None) -> torch.nn.Module:
+    """A per-row int8 copy of ``weight`` (out x in) behind fbgemm's dynamic int8 kernel."""
+    import warnings
+
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    linear = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None)
+    linear.weight.data = weight.detach().clone().contiguous()
+    if bias is not None:
+        linear.bias.data = bias.detach().clone()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*deprecated")
+        quantized = quantize_dynamic(torch.nn.Sequential(linear),
+                                     {torch.nn.Linear: per_channel_dynamic_qconfig},
+                                     dtype=torch.qint8)
+    return quantized[0]
 
 
 class FastGPT2:
@@ -53,6 +83,7 @@ class FastGPT2:
         self.head_dim = config.n_embd // config.n_head
         self.max_positions = config.n_positions
         self.eps = config.layer_norm_epsilon
+        self._norm_shape = [config.n_embd]
         t = model.transformer
         self.wte = t.wte.weight.detach()
         self.wpe = t.wpe.weight.detach()
@@ -70,31 +101,24 @@ class FastGPT2:
                 fc_w=block.mlp.c_fc.weight.detach(), fc_b=block.mlp.c_fc.bias.detach(),
                 out_w=block.mlp.c_proj.weight.detach(), out_b=block.mlp.c_proj.bias.detach(),
             ))
+        if head_precision == "int8":
+            for layer in self.layers:
+                layer.int8 = tuple(_int8_linear(w.t(), b) for w, b in (
+                    (layer.qkv_w, layer.qkv_b), (layer.proj_w, layer.proj_b),
+                    (layer.fc_w, layer.fc_b), (layer.out_w, layer.out_b)))
 
     def _make_head(self, precision: str):
         """The output projection, the one big matrix of a small GPT-2 (vocab x width).
 
         Every step reads all of it: at fp32 that is most of a step's memory traffic (8 MB for
         8,192 tokens x 256), so ``int8`` keeps a per-row-quantised copy (2 MB) and multiplies
-        with fbgemm's dynamic int8 kernel, 2-8x faster here. The rest of the network stays fp32,
-        where int8 kernels are slower than fp32 for such small layers.
+        with fbgemm's dynamic int8 kernel, 2-8x faster here.
         """
         if precision == "fp32":
             return lambda hidden: F.linear(hidden, self.lm_head)
         if precision != "int8":
             raise ValueError(f"unknown head precision {precision!r} (fp32 or int8)")
-        import warnings
-
-        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-        linear = torch.nn.Linear(self.d_model, self.lm_head.shape[0], bias=False)
-        linear.weight.data = self.lm_head.clone()
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*deprecated")
-            quantized = quantize_dynamic(torch.nn.Sequential(linear),
-                                         {torch.nn.Linear: per_channel_dynamic_qconfig},
-                                         dtype=torch.qint8)
-        return quantized[0]
+        return _int8_linear(self.lm_head, None)
 
     def new_cache(self, rows: int) -> KVCache:
         shape = (rows, self.n_head, self.max_positions, self.head_dim)
@@ -116,31 +140,53 @@ class FastGPT2:
         hidden = self._forward(ids, torch.ones_like(ids), self.new_cache(ids.shape[0]))
         return self._head(hidden)
 
+    def _index_padding(self, mask: torch.Tensor, cache: KVCache) -> None:
+        """Position ids and visible slots for the whole cache, once per prefill: new tokens
+        are never padding, so later steps only slice these."""
+        rows, width = mask.shape
+        pads = (mask == 0).sum(-1, keepdim=True)
+        slots = torch.arange(self.max_positions).expand(rows, -1)
+        cache.positions = (slots - pads).clamp(min=0)
+        cache.visible = None
+        if bool(pads.any()):
+            visible = torch.ones(rows, 1, 1, self.max_positions, dtype=torch.bool)
+            visible[:, 0, 0, :width] = mask != 0
+            cache.visible = visible
+
     def _forward(self, ids: torch.Tensor, mask: torch.Tensor, cache: KVCache) -> torch.Tensor:
         """Final-norm hidden states of the new positions; appends their keys/values to cache."""
         rows, new = ids.shape
         start, end = cache.length, cache.length + new
         if end > self.max_positions:
             raise ValueError("sequence longer than the model's context")
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, start:end]
-        x = self.wte[ids] + self.wpe[positions]
-        keep = mask[:, None, None, :end].bool()
+        if start == 0:
+            self._index_padding(mask, cache)
+        x = self.wte[ids] + self.wpe[cache.positions[:, start:end]]
+        keep = None if cache.visible is None else cache.visible[..., :end]
         if new > 1:
-            causal = torch.ones(new, end, dtype=torch.bool).tril(diagonal=start)
-            keep = keep & causal
+            keep = mask[:, None, None, :end].bool() & torch.ones(
+                new, end, dtype=torch.bool).tril(diagonal=start)
+        batched = rows * new >= INT8_MIN_ROWS
         for layer, k_cache, v_cache in zip(self.layers, cache.keys, cache.values, strict=True):
-            h = F.layer_norm(x, (self.d_model,), *layer.ln1, self.eps)
-            qkv = torch.addmm(layer.qkv_b, h.view(-1, self.d_model), layer.qkv_w)
-            q, k, v = qkv.view(rows, new, 3, self.n_head, self.head_dim).permute(2, 0, 3, 1, 4)
+            if batched and layer.int8 is not None:
+                qkv_mm, proj_mm, fc_mm, out_mm = layer.int8
+            else:
+                qkv_mm = partial(torch.addmm, layer.qkv_b, mat2=layer.qkv_w)
+                proj_mm = partial(torch.addmm, layer.proj_b, mat2=layer.proj_w)
+                fc_mm = partial(torch.addmm, layer.fc_b, mat2=layer.fc_w)
+                out_mm = partial(torch.addmm, layer.out_b, mat2=layer.out_w)
+            h = torch.layer_norm(x, self._norm_shape, *layer.ln1, self.eps)
+            qkv = qkv_mm(h.view(-1, self.d_model))
+            q, k, v = qkv.view(rows, new, 3, self.n_head, self.head_dim).permute(
+                2, 0, 3, 1, 4).unbind(0)
             k_cache[:, :, start:end] = k
             v_cache[:, :, start:end] = v
             attn = F.scaled_dot_product_attention(
                 q, k_cache[:, :, :end], v_cache[:, :, :end], attn_mask=keep)
             attn = attn.transpose(1, 2).reshape(-1, self.d_model)
-            x = x + torch.addmm(layer.proj_b, attn, layer.proj_w).view(rows, new, -1)
-            h = F.layer_norm(x, (self.d_model,), *layer.ln2, self.eps)
-            h = F.gelu(torch.addmm(layer.fc_b, h.view(-1, self.d_model), layer.fc_w),
-                       approximate="tanh")
-            x = x + torch.addmm(layer.out_b, h, layer.out_w).view(rows, new, -1)
+            x = x + proj_mm(attn).view(rows, new, -1)
+            h = torch.layer_norm(x, self._norm_shape, *layer.ln2, self.eps)
+            h = F.gelu(fc_mm(h.view(-1, self.d_model)), approximate="tanh")
+            x = x + out_mm(h).view(rows, new, -1)
         cache.length = end
-        return F.layer_norm(x, (self.d_model,), *self.ln_f, self.eps)
+        return torch.layer_norm(x, self._norm_shape, *self.ln_f, self.eps)

@@ -173,37 +173,42 @@ def torch_threads(n: int) -> Iterator[None]:
 
 
 class _RecentPenalty:
-    """CTRL-style repetition penalty over each row's last ``penalty_window`` generated tokens,
-    kept as per-row counts so one vectorised op applies it to the whole batch."""
+    """CTRL-style repetition penalty over each row's last ``penalty_window`` generated tokens.
 
-    def __init__(self, rows: int, vocab: int, decoding: Decoding, exempt: frozenset[int]):
-        # numpy owns the counts (a scalar update is ~100 ns, a tensor index op ~10 us); the
-        # tensor is a view of the same memory for the vectorised apply.
-        self._counts = np.zeros((rows, vocab), dtype=np.int32)
-        self.counts = torch.from_numpy(self._counts)
+    Only the tokens in a row's window are touched (at most ``penalty_window`` of them), so
+    applying it costs a gather and a scatter of a few dozen scores instead of passes over the
+    whole vocabulary at every step.
+    """
+
+    def __init__(self, rows: int, decoding: Decoding, exempt: frozenset[int]):
+        self.counts: list[dict[int, int]] = [{} for _ in range(rows)]
         self.windows: list[list[int]] = [[] for _ in range(rows)]
         self.size = decoding.penalty_window
         self.penalty = decoding.repetition_penalty
         self.exempt = exempt
 
     def add(self, row: int, token: int) -> None:
-        window = self.windows[row]
+        window, counts = self.windows[row], self.counts[row]
         window.append(token)
         if token not in self.exempt:
-            self._counts[row, token] += 1
+            counts[token] = counts.get(token, 0) + 1
         if len(window) > self.size:
             old = window.pop(0)
             if old not in self.exempt:
-                self._counts[row, old] -= 1
+                counts[old] -= 1
+                if not counts[old]:
+                    del counts[old]
 
-    def apply(self, scores: torch.Tensor) -> None:
-        seen = self.counts > 0
-        penalised = torch.where(scores > 0, scores / self.penalty, scores * self.penalty)
-        scores.copy_(torch.where(seen, penalised, scores))
+    def apply(self, scores: np.ndarray) -> None:
+        for row, counts in enumerate(self.counts):
+            if counts:
+                ids = np.fromiter(counts, dtype=np.intp, count=len(counts))
+                seen = scores[row, ids]
+                scores[row, ids] = np.where(seen > 0, seen / self.penalty, seen * self.penalty)
 
 
-def _top_k_top_p(scores: torch.Tensor, top_k: int, top_p: float,
-                 ) -> tuple[torch.Tensor, torch.Tensor]:
+def _top_k_top_p(scores: np.ndarray, top_k: int, top_p: float,
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """The top-k / nucleus candidates of each row: (probabilities, token ids), both rows x k.
 
     Working on the k best tokens only (``topk`` returns them sorted) gives exactly the
@@ -211,12 +216,21 @@ def _top_k_top_p(scores: torch.Tensor, top_k: int, top_p: float,
     every step.
     """
     k = top_k if top_k and top_k < scores.shape[-1] else scores.shape[-1]
-    values, ids = torch.topk(scores, k, dim=-1)
-    probs = torch.softmax(values, dim=-1)
+    values, ids = torch.topk(torch.from_numpy(scores), k, dim=-1)
+    values, ids = values.numpy(), ids.numpy()
+    probs = np.exp(values - values[:, :1])
+    probs /= probs.sum(axis=-1, keepdims=True)
     if top_p < 1.0:
-        before = probs.cumsum(dim=-1) - probs  # mass of the better candidates
-        probs = probs.masked_fill(before >= top_p, 0.0)
+        before = probs.cumsum(axis=-1) - probs  # mass of the better candidates
+        probs[before >= top_p] = 0.0
     return probs, ids
+
+
+def _draw(probs: np.ndarray, rng: np.random.Generator) -> int:
+    """Index of one draw from unnormalised ``probs`` (inverse CDF: one uniform, no kernel)."""
+    cumulative = probs.cumsum()
+    pick = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+    return min(pick, len(probs) - 1)
 
 
 class NgramBan:
@@ -247,7 +261,7 @@ class JobPostGenerator:
     def __init__(self, model: GPT2LMHeadModel, tokenizer: PreTrainedTokenizerBase, *,
                  name: str, version: str, folder: Path | None = None,
                  lexicon: dict | None = None, head_precision: str = "int8",
-                 decode_threads: int = 1):
+                 decode_threads: int = 2):
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.name = name
@@ -260,9 +274,9 @@ class JobPostGenerator:
         self.fast = FastGPT2(self.model, head_precision)
         self.structural_ids = self._structural_ids()
         self.lexicon = lexicon or {}
-        #: Threads while decoding: a step is dozens of tiny ops, and on a small CPU each
-        #: multi-threaded op pays a thread hand-off (milliseconds when another process holds
-        #: the other core), so one thread is faster; bench/generation.py measures it.
+        #: Threads while decoding. The per-step scoring runs in numpy (no thread hand-offs), so
+        #: only the layer matmuls use them: two beat one by ~20 % at batch 1 here, also with a
+        #: nice-19 refresh on the other core (docs/benchmarks.md).
         self.decode_threads = decode_threads
 
     def _structural_ids(self) -> frozenset[int]:
@@ -278,7 +292,7 @@ class JobPostGenerator:
 
     @classmethod
     def load(cls, folder: Path | None = None, *, head_precision: str = "int8",
-             decode_threads: int = 1) -> JobPostGenerator:
+             decode_threads: int = 2) -> JobPostGenerator:
         from models.embeddings import configure_threads
 
         configure_threads()
@@ -374,19 +388,23 @@ class JobPostGenerator:
         vocab = len(self.tokenizer)
         bias = None
         if boosts and decoding.title_boost:
-            bias = torch.zeros((rows, vocab))
+            bias = np.zeros((rows, vocab), dtype=np.float32)
             for r, ids_r in enumerate(boosts):
                 if ids_r:
                     bias[r, ids_r] = decoding.title_boost
-        generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
+        rngs = [np.random.default_rng(int(s)) for s in seeds]
         width = max(len(p) for p in prompt_ids)
         ids = torch.full((rows, width), self.eos_id, dtype=torch.long)
-        mask = torch.zeros((rows, width), dtype=torch.long)
+        # The whole mask is allocated once; each step passes a view of one more column.
+        mask = torch.ones((rows, width + max_new_tokens), dtype=torch.long)
+        mask[:, :width] = 0
         for r, p in enumerate(prompt_ids):  # left padding keeps every row's last token aligned
             ids[r, width - len(p):] = torch.tensor(p)
-            mask[r, width - len(p):] = 1
+            mask[r, width - len(p):width] = 1
         step: StepFn = self.fast.step if use_fast else self._hf_step
-        logits, state = step(ids, mask, None)
+        logits, state = step(ids, mask[:, :width], None)
+        new = torch.empty((rows, 1), dtype=torch.long)
+        new_np = new.numpy()
         generated: list[list[int]] = [[] for _ in range(rows)]
         history = [list(p) for p in prompt_ids]
         ban = NgramBan(decoding.no_repeat_ngram, rows)
@@ -396,32 +414,33 @@ class JobPostGenerator:
         done = [False] * rows
         penalty = None
         if decoding.repetition_penalty != 1.0:
-            penalty = _RecentPenalty(rows, vocab, decoding, self.structural_ids)
+            penalty = _RecentPenalty(rows, decoding, self.structural_ids)
+        inverse_temperature = np.float32(1.0 / max(decoding.temperature, 1e-5))
         for t in range(max_new_tokens):
-            scores = logits.float()[:, :vocab] / max(decoding.temperature, 1e-5)
+            # numpy for the per-step scoring: each op here is ~1 us against ~5-10 us of
+            # framework dispatch for the same op on a tensor, and there are a dozen per step.
+            scores = logits.float().numpy()[:, :vocab] * inverse_temperature
             if bias is not None:
-                scores = scores + bias
+                scores += bias
             if penalty is not None:
                 penalty.apply(scores)
             for r in range(rows):
                 if t < decoding.min_new_tokens or (plans and not plans[r].may_end()):
-                    scores[r, self.eos_id] = float("-inf")
+                    scores[r, self.eos_id] = -np.inf
                 banned = ban.banned(r, history[r])
                 if banned:
-                    scores[r, list(banned)] = float("-inf")
+                    scores[r, list(banned)] = -np.inf
             probs, candidates = _top_k_top_p(scores, decoding.top_k, decoding.top_p)
-            next_tokens = []
             for r in range(rows):
                 if done[r]:
-                    next_tokens.append(self.eos_id)
+                    new_np[r, 0] = self.eos_id
                     continue
                 forced = plans[r].next_forced() if plans else None
                 if forced is not None:
                     token = forced
                 else:
-                    pick = torch.multinomial(probs[r], 1, generator=generators[r])
-                    token = int(candidates[r, pick])
-                next_tokens.append(token)
+                    token = int(candidates[r, _draw(probs[r], rngs[r])])
+                new_np[r, 0] = token
                 if token == self.eos_id:
                     done[r] = True
                     continue
@@ -436,9 +455,7 @@ class JobPostGenerator:
                 streamer.feed(generated[0])
             if all(done):
                 break
-            new = torch.tensor(next_tokens, dtype=torch.long).unsqueeze(1)
-            mask = torch.cat([mask, torch.ones((rows, 1), dtype=torch.long)], dim=1)
-            logits, state = step(new, mask, state)
+            logits, state = step(new, mask[:, :width + t + 1], state)
         return generated, done
 
     def _hf_step(self, ids: torch.Tensor, mask: torch.Tensor, past: object | None):
