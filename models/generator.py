@@ -46,7 +46,9 @@ class Decoding:
     penalty_window: int = 64
     min_new_tokens: int = 60
     scrub_contacts: bool = True
-    title_boost: float = 2.0  # logit bonus for the title's words and its family's words
+    #: Logit bonus for the title's words and its family's words, each until it is written once
+    #: (so the bonus widens the vocabulary instead of repeating one word).
+    title_boost: float = 3.0
     opener: bool = True  # start with a sentence that names the title (varies with the seed)
     sections: tuple[str, ...] = ("Responsibilities", "Requirements", "Benefits")
     opening_tokens: int = 60  # the opening paragraph ends at a blank line or this many tokens
@@ -446,6 +448,8 @@ class JobPostGenerator:
                     continue
                 generated[r].append(token)
                 history[r].append(token)
+                if bias is not None:
+                    bias[r, token] = 0.0  # a steering word, once written, gets no more help
                 ban.update(r, history[r])
                 if penalty is not None:
                     penalty.add(r, token)

@@ -256,6 +256,21 @@ def test_section_by_section_decoding_names_the_title_and_writes_headings(tiny_ge
         assert section_count(draft.text) >= 2, draft.text
 
 
+def test_steering_bonus_ends_once_a_word_is_written(tiny_generator):
+    """The title/family bonus helps each word until it appears, then stops: with a bonus that
+    outweighs everything and no other safeguard, the first tokens are each boosted word once
+    (without the stop, the same few words would win again and again)."""
+    words = [i for i in range(len(tiny_generator.tokenizer))
+             if i not in tiny_generator.structural_ids and i != tiny_generator.eos_id][40:45]
+    prompt = tiny_generator.tokenizer("Job title: Pastry Chef\n\n")["input_ids"]
+    decoding = Decoding(sections=(), opener=False, title_boost=50.0, repetition_penalty=1.0,
+                        no_repeat_ngram=0, min_new_tokens=20)
+    for seed in range(3):
+        outputs, _ = tiny_generator._sample([prompt], [seed], 12, decoding, None,
+                                            boosts=[words])
+        assert sorted(outputs[0][:5]) == sorted(words)
+
+
 def test_title_lexicon_learns_family_words():
     from models.title_lexicon import build_lexicon, steering_words
 
