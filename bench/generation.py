@@ -6,7 +6,7 @@ end-of-text token is ignored here so every run emits exactly ``--tokens`` tokens
 script prints new tokens per second and the speed-up. It also scores held-out bits/char through
 the Hugging Face forward and through the serving forward, which must agree within 2 %.
 
-    .venv/bin/python bench/generation.py [--model DIR] [--tokens 200] [--repeats 3] [--json]
+    .venv/bin/python bench/generation.py [--model DIR] [--tokens 200] [--repeats 5] [--json]
 """
 
 from __future__ import annotations

@@ -5,10 +5,13 @@ far more in framework overhead (module calls, cache objects, logits processors) 
 arithmetic. This path runs the same maths with a handful of tensor ops per layer and a
 preallocated key/value cache, in fp32 on the very same tensors. With ``int8`` (the serving
 default) the output projection, the one large matrix, is always read as int8, and the layer
-matmuls too when a batch has several rows (at one row fbgemm's int8 kernel is slower than fp32
-here; at four it is ~30 % faster). With ``fp32`` the output matches the Hugging Face model to
-float rounding (``tests/test_generator.py`` checks both); with ``int8`` held-out bits/char moves
-by under 0.1 %. ``bench/generation.py`` measures it against plain ``generate()``.
+matmuls too when a step multiplies several rows at once, i.e. a batch of drafts or a prompt's
+positions (for a one-row step fbgemm's int8 kernel is slower than fp32 here; at four rows it is
+~30 % faster). fbgemm scales a step's activations as a whole, so a draft's numbers can differ
+in the last bits with the batch it is written in; the same batch and seed give the same text.
+With ``fp32`` the output matches the Hugging Face model to float rounding
+(``tests/test_generator.py`` checks both); with ``int8`` held-out bits/char moves by under
+0.1 %. ``bench/generation.py`` measures it against plain ``generate()``.
 """
 
 from __future__ import annotations

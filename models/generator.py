@@ -231,7 +231,10 @@ def _top_k_top_p(scores: np.ndarray, top_k: int, top_p: float,
 def _draw(probs: np.ndarray, rng: np.random.Generator) -> int:
     """Index of one draw from unnormalised ``probs`` (inverse CDF: one uniform, no kernel)."""
     cumulative = probs.cumsum()
-    pick = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+    total = cumulative[-1]
+    if not (np.isfinite(total) and total > 0):  # NaN logits, or every candidate masked
+        raise ValueError("no token can be sampled (the model's scores are not finite)")
+    pick = int(np.searchsorted(cumulative, rng.random() * total, side="right"))
     return min(pick, len(probs) - 1)
 
 
@@ -276,9 +279,10 @@ class JobPostGenerator:
         self.fast = FastGPT2(self.model, head_precision)
         self.structural_ids = self._structural_ids()
         self.lexicon = lexicon or {}
-        #: Threads while decoding. The per-step scoring runs in numpy (no thread hand-offs), so
-        #: only the layer matmuls use them: two beat one by ~20 % at batch 1 here, also with a
-        #: nice-19 refresh on the other core (docs/benchmarks.md).
+        #: Threads while decoding (0: leave the process setting alone, as a refresh child
+        #: does). The per-step scoring runs in numpy, so mostly the layer matmuls use them:
+        #: two beat one by ~20 % at batch 1 on an idle 2-core machine, and by ~4 % with a
+        #: nice-19 busy loop on the other core (docs/benchmarks.md).
         self.decode_threads = decode_threads
 
     def _structural_ids(self) -> frozenset[int]:
@@ -380,6 +384,14 @@ class JobPostGenerator:
         ids.discard(self.eos_id)
         return sorted(ids)
 
+    def _same_word(self, ids: list[int]) -> dict[int, list[int]]:
+        """Each steering token -> every steering token spelling the same word (" chef",
+        " Chef")."""
+        groups: dict[str, list[int]] = {}
+        for token_id in ids:
+            groups.setdefault(self.token_text[token_id].strip().lower(), []).append(token_id)
+        return {token_id: group for group in groups.values() for token_id in group}
+
     # --------------------------------------------------------------------------- sampling
     @torch.no_grad()
     def _sample(self, prompt_ids: list[list[int]], seeds: list[int], max_new_tokens: int,
@@ -389,12 +401,15 @@ class JobPostGenerator:
         rows = len(prompt_ids)
         vocab = len(self.tokenizer)
         bias = None
+        spelling: list[dict[int, list[int]]] = [{} for _ in range(rows)]
         if boosts and decoding.title_boost:
             bias = np.zeros((rows, vocab), dtype=np.float32)
             for r, ids_r in enumerate(boosts):
                 if ids_r:
                     bias[r, ids_r] = decoding.title_boost
-        rngs = [np.random.default_rng(int(s)) for s in seeds]
+                    spelling[r] = self._same_word(ids_r)
+        # numpy wants a non-negative seed; any int the CLI accepts maps to one.
+        rngs = [np.random.default_rng(int(s) & 0xFFFF_FFFF_FFFF_FFFF) for s in seeds]
         width = max(len(p) for p in prompt_ids)
         ids = torch.full((rows, width), self.eos_id, dtype=torch.long)
         # The whole mask is allocated once; each step passes a view of one more column.
@@ -448,8 +463,10 @@ class JobPostGenerator:
                     continue
                 generated[r].append(token)
                 history[r].append(token)
-                if bias is not None:
-                    bias[r, token] = 0.0  # a steering word, once written, gets no more help
+                if forced is None and token in spelling[r]:
+                    # The model wrote a steering word: it gets no more help, in any spelling.
+                    # (Words the opener or a heading forced in keep theirs.)
+                    bias[r, spelling[r][token]] = 0.0
                 ban.update(r, history[r])
                 if penalty is not None:
                     penalty.add(r, token)

@@ -124,6 +124,9 @@ def write_generator_card(folder: Path) -> Path:
                       "like the typical ad for their title)."]
         lines += ["", f"Command: `{evaluation.get('command', 'hirebot eval generator --save')}`",
                   ""]
+    boost = (evaluation.get("decoding", {}).get("hirebot", {}).get("title_boost")
+             if evaluation else None)
+    boost = Decoding().title_boost if boost is None else boost
     lines += [
         "## Decoding",
         "",
@@ -132,8 +135,9 @@ def write_generator_card(folder: Path) -> Path:
         "word tokens (line breaks and bullets exempt), temperature 0.8, no end-of-text before 60 "
         "tokens, an opener sentence that names the title, section-by-section decoding "
         "(opening paragraph, then Responsibilities / Requirements / Benefits headings fed in "
-        f"one at a time, each part written by the model), a +{Decoding().title_boost:g} logit "
-        "bonus, until it has been written once, for the title's words and for the words that "
+        f"one at a time, each part written by the model), a +{boost:g} logit "
+        "bonus, until the model has written the word once, for the title's words and for the "
+        "words that "
         "distinguish postings of the title's family (`title_lexicon.json`: words and weights "
         "only, built from the training postings by `hirebot train lexicon`), and a scrubber "
         "that drops any sentence holding an e-mail "

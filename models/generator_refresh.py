@@ -122,7 +122,8 @@ def gate_figures(folder: Path, anchor_eval: Sequence[Posting], team_eval: Sequen
     from models.generator_eval import is_degenerate
     from models.generator_training import bits_per_char
 
-    generator = JobPostGenerator.load(folder)  # the serving path: int8 head, one thread
+    # The serving path, on the threads the refresh child was given (one, by default).
+    generator = JobPostGenerator.load(folder, decode_threads=0)
     figures = {"anchor_bits_per_char": round(bits_per_char(
         generator.model, generator.tokenizer, anchor_eval), 4)}
     if team_eval:

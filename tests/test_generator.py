@@ -16,6 +16,7 @@ from models.generator import (
     Decoding,
     JobPostGenerator,
     TitleError,
+    _RowPlan,
     parse_title,
     section_count,
     split_sections,
@@ -269,6 +270,77 @@ def test_steering_bonus_ends_once_a_word_is_written(tiny_generator):
         outputs, _ = tiny_generator._sample([prompt], [seed], 12, decoding, None,
                                             boosts=[words])
         assert sorted(outputs[0][:5]) == sorted(words)
+
+
+def test_words_the_opener_forced_in_keep_their_steering_bonus(tiny_generator):
+    """Only words the model writes use up their bonus: the opener's forced title words keep it,
+    so with an overwhelming bonus the model's first free tokens are exactly those words."""
+    from models.generator import OPENERS, _article
+
+    opener = OPENERS[0].format(a=_article("Pastry Chef"), title="Pastry Chef")
+    opener_ids = tiny_generator.tokenizer(opener, add_special_tokens=False)["input_ids"]
+    words = sorted({i for i in opener_ids if i not in tiny_generator.structural_ids})[:3]
+    prompt = tiny_generator.tokenizer("Job title: Pastry Chef\n\n")["input_ids"]
+    decoding = Decoding(sections=(), opener=True, title_boost=50.0, repetition_penalty=1.0,
+                        no_repeat_ngram=0, min_new_tokens=20)
+    plans = [_RowPlan(tiny_generator, decoding, "Pastry Chef", 0)]
+    outputs, _ = tiny_generator._sample([prompt], [0], len(opener_ids) + 6, decoding, None,
+                                        boosts=[words], plans=plans)
+    assert outputs[0][:len(opener_ids)] == opener_ids
+    assert sorted(outputs[0][len(opener_ids):len(opener_ids) + 3]) == words
+
+
+def test_steering_bonus_covers_every_spelling_of_a_word():
+    generator = JobPostGenerator.load()  # the bundled tokenizer has " data" and " Data"
+    ids = generator.steering_ids("Data Scientist")
+    groups = generator._same_word(ids)
+    lower = generator.tokenizer(" data", add_special_tokens=False)["input_ids"]
+    upper = generator.tokenizer(" Data", add_special_tokens=False)["input_ids"]
+    assert len(lower) == len(upper) == 1
+    assert sorted(groups[lower[0]]) == sorted(groups[upper[0]]) == sorted(lower + upper)
+
+
+def test_int8_serving_on_a_left_padded_batch_tracks_the_exact_model(tiny_generator):
+    """Batched steps use int8 layer matmuls; each padded row must stay close to the fp32
+    Hugging Face model run on that row alone."""
+    tokenizer = tiny_generator.tokenizer
+    rows = [tokenizer("Job title: Pastry Chef\n\nWe")["input_ids"],
+            tokenizer("Job title: Senior Data Scientist, remote\n\nThe role is")["input_ids"]]
+    width = max(len(r) for r in rows)
+    ids = torch.zeros((2, width), dtype=torch.long)
+    mask = torch.zeros((2, width + 1), dtype=torch.long)
+    for i, row in enumerate(rows):
+        ids[i, width - len(row):] = torch.tensor(row)
+        mask[i, width - len(row):] = 1
+    serving = tiny_generator.fast
+    first, cache = serving.step(ids, mask[:, :width], None)
+    nxt = first.argmax(-1, keepdim=True)
+    second, _ = serving.step(nxt, mask, cache)
+    for i, row in enumerate(rows):
+        with torch.no_grad():
+            reference = tiny_generator.model(
+                input_ids=torch.tensor([row + [int(nxt[i])]])).logits[0]
+        for got, want in ((first[i], reference[-2]), (second[i], reference[-1])):
+            assert (got - want).abs().max() < 0.1 * want.std()
+            assert int(got.argmax()) in want.topk(3).indices.tolist()
+
+
+def test_any_integer_seed_is_accepted_and_reproducible(tiny_generator):
+    first = tiny_generator.write("Registered Nurse", seed=-7, max_new_tokens=30)
+    again = tiny_generator.write("Registered Nurse", seed=-7, max_new_tokens=30)
+    assert first.text == again.text and first.text
+
+
+def test_a_step_with_no_finite_score_fails_loudly():
+    import numpy as np
+
+    from models.generator import _draw
+
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError):
+        _draw(np.array([np.nan, 0.5]), rng)
+    with pytest.raises(ValueError):
+        _draw(np.zeros(3), rng)
 
 
 def test_title_lexicon_learns_family_words():
