@@ -16,6 +16,7 @@ With ``fp32`` the output matches the Hugging Face model to float rounding
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -39,8 +40,10 @@ class _Layer:
     fc_b: torch.Tensor
     out_w: torch.Tensor
     out_b: torch.Tensor
-    #: int8 copies of (qkv, proj, fc, out) for several rows at once; None at ``fp32``.
-    int8: tuple[torch.nn.Module, ...] | None = None
+    #: (qkv, proj, fc, out) as callables: fp32 for one-row steps, int8 copies for several
+    #: rows at once (None at ``fp32``). Built once, so a step only calls them.
+    fp32: tuple[Callable[[torch.Tensor], torch.Tensor], ...] = ()
+    int8: tuple[Callable[[torch.Tensor], torch.Tensor], ...] | None = None
 
 
 @dataclass
@@ -55,8 +58,12 @@ class KVCache:
     visible: torch.Tensor | None = None
 
 
-def _int8_linear(weight: torch.Tensor, bias: torch.Tensor | None) -> torch.nn.Module:
-    """A per-row int8 copy of ``weight`` (out x in) behind fbgemm's dynamic int8 kernel."""
+def _int8_linear(weight: torch.Tensor, bias: torch.Tensor | None,
+                 ) -> Callable[[torch.Tensor], torch.Tensor]:
+    """A per-row int8 copy of ``weight`` (out x in) behind fbgemm's dynamic int8 kernel.
+
+    Returns the kernel call itself, as ``DynamicQuantizedLinear.forward`` makes it, without the
+    module-call machinery around it (~10 us a call, at hundreds of calls per draft)."""
     import warnings
 
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
@@ -69,8 +76,10 @@ def _int8_linear(weight: torch.Tensor, bias: torch.Tensor | None) -> torch.nn.Mo
         warnings.filterwarnings("ignore", message=".*deprecated")
         quantized = quantize_dynamic(torch.nn.Sequential(linear),
                                      {torch.nn.Linear: per_channel_dynamic_qconfig},
-                                     dtype=torch.qint8)
-    return quantized[0]
+                                     dtype=torch.qint8)[0]
+    packed = quantized._packed_params._packed_params
+    kernel = torch.ops.quantized.linear_dynamic
+    return lambda x: kernel(x, packed, reduce_range=True)
 
 
 class FastGPT2:
@@ -104,6 +113,10 @@ class FastGPT2:
                 fc_w=block.mlp.c_fc.weight.detach(), fc_b=block.mlp.c_fc.bias.detach(),
                 out_w=block.mlp.c_proj.weight.detach(), out_b=block.mlp.c_proj.bias.detach(),
             ))
+        for layer in self.layers:
+            layer.fp32 = tuple(partial(torch.addmm, b, mat2=w) for w, b in (
+                (layer.qkv_w, layer.qkv_b), (layer.proj_w, layer.proj_b),
+                (layer.fc_w, layer.fc_b), (layer.out_w, layer.out_b)))
         if head_precision == "int8":
             for layer in self.layers:
                 layer.int8 = tuple(_int8_linear(w.t(), b) for w, b in (
@@ -164,20 +177,18 @@ class FastGPT2:
             raise ValueError("sequence longer than the model's context")
         if start == 0:
             self._index_padding(mask, cache)
-        x = self.wte[ids] + self.wpe[cache.positions[:, start:end]]
+        if cache.visible is None:  # no padding: every row is at the same positions
+            x = self.wte[ids] + self.wpe[start:end]
+        else:
+            x = self.wte[ids] + self.wpe[cache.positions[:, start:end]]
         keep = None if cache.visible is None else cache.visible[..., :end]
         if new > 1:
             keep = mask[:, None, None, :end].bool() & torch.ones(
                 new, end, dtype=torch.bool).tril(diagonal=start)
         batched = rows * new >= INT8_MIN_ROWS
         for layer, k_cache, v_cache in zip(self.layers, cache.keys, cache.values, strict=True):
-            if batched and layer.int8 is not None:
-                qkv_mm, proj_mm, fc_mm, out_mm = layer.int8
-            else:
-                qkv_mm = partial(torch.addmm, layer.qkv_b, mat2=layer.qkv_w)
-                proj_mm = partial(torch.addmm, layer.proj_b, mat2=layer.proj_w)
-                fc_mm = partial(torch.addmm, layer.fc_b, mat2=layer.fc_w)
-                out_mm = partial(torch.addmm, layer.out_b, mat2=layer.out_w)
+            qkv_mm, proj_mm, fc_mm, out_mm = (
+                layer.int8 if batched and layer.int8 is not None else layer.fp32)
             h = torch.layer_norm(x, self._norm_shape, *layer.ln1, self.eps)
             qkv = qkv_mm(h.view(-1, self.d_model))
             q, k, v = qkv.view(rows, new, 3, self.n_head, self.head_dim).permute(
