@@ -131,9 +131,9 @@ def write_generator_card(folder: Path) -> Path:
         "## Decoding",
         "",
         "`models/generator.py` keeps the lineage's sampling (top_k 40, top_p 0.9) and adds: a "
-        "ban on repeating any 4-token n-gram, a repetition penalty of 1.15 over the last 64 "
-        "word tokens (line breaks and bullets exempt), temperature 0.8, no end-of-text before 60 "
-        "tokens, an opener sentence that names the title, section-by-section decoding "
+        "ban on repeating any 4-token n-gram, a repetition penalty of 1.15 on the word tokens "
+        "among the last 64 (line breaks and bullets exempt), temperature 0.8, no end-of-text "
+        "before 60 tokens, an opener sentence that names the title, section-by-section decoding "
         "(opening paragraph, then Responsibilities / Requirements / Benefits headings fed in "
         f"one at a time, each part written by the model), a +{boost:g} logit "
         "bonus, until the model has written the word once, for the title's words and for the "
