@@ -94,6 +94,16 @@ def _finish(registry: Registry, record: RunRecord, outcome: RefreshOutcome,
     return outcome
 
 
+def _already_seen(registry: Registry, team_hash: str, what: str, detail: str = "") -> str | None:
+    """Why a refresh would learn nothing new: an earlier run, promoted or rejected, already
+    trained on exactly this team data (so a rolled-back version is not promoted again)."""
+    seen = registry.seen_data(team_hash)
+    if not seen:
+        return None
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(seen["started"]))
+    return f"no new {what} since the refresh of {when} ({seen['status']}{detail})"
+
+
 def _in_run(registry: Registry, kind: str, work) -> RefreshOutcome:
     """What both kinds share: a registry run, and no failure escaping it unrecorded."""
     started = time.time()
@@ -142,11 +152,9 @@ def refresh_classifier(registry: Registry, team: Sequence[TeamCV], *,
                   and len(t.features) == rows.x.shape[1]]
         ignored = len(team) - len(usable)
         team_hash = data_hash([f"{t.key}:{t.label}" for t in usable])
-        if not force and (seen := registry.seen_data(team_hash)):
-            outcome.decision = "skipped"
-            outcome.reason = (f"no new labelled CVs since the refresh of "
-                              f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(seen['started']))}"
-                              f" ({seen['status']}; {len(usable)} labels)")
+        if not force and (seen := _already_seen(registry, team_hash, "labelled CVs",
+                                                f"; {len(usable)} labels")):
+            outcome.decision, outcome.reason = "skipped", seen
             return _finish(registry, record, outcome, started)
         outcome.data_hash = team_hash
         held = team_split([t.key for t in usable])
@@ -272,11 +280,8 @@ def refresh_generator(registry: Registry, team: Sequence[Posting], *,
             outcome.reason = (f"{len(team_train)} team postings to train on; a refresh needs "
                               f"{min_postings} (approve JDs or `hirebot data add-postings`)")
             return _finish(registry, record, outcome, started)
-        if not force and (seen := registry.seen_data(team_hash)):
-            outcome.decision = "skipped"
-            outcome.reason = (f"no new team postings since the refresh of "
-                              f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(seen['started']))}"
-                              f" ({seen['status']})")
+        if not force and (seen := _already_seen(registry, team_hash, "team postings")):
+            outcome.decision, outcome.reason = "skipped", seen
             return _finish(registry, record, outcome, started)
         outcome.data_hash = team_hash
         anchor_eval, replay = load_anchor()
