@@ -300,9 +300,12 @@ def test_steering_bonus_covers_every_spelling_of_a_word():
     assert sorted(groups[lower[0]]) == sorted(groups[upper[0]]) == sorted(lower + upper)
 
 
-def test_int8_serving_on_a_left_padded_batch_tracks_the_exact_model(tiny_generator):
-    """Batched steps use int8 layer matmuls; each padded row must stay close to the fp32
-    Hugging Face model run on that row alone."""
+def test_a_left_padded_batch_matches_each_row_alone(tiny_generator):
+    """Padded rows get their own positions and never see the padding: with fp32 layers each
+    row equals the Hugging Face model on that row alone (to rounding), and the serving int8
+    batch path stays near it."""
+    from models.fast_gpt2 import FastGPT2
+
     tokenizer = tiny_generator.tokenizer
     rows = [tokenizer("Job title: Pastry Chef\n\nWe")["input_ids"],
             tokenizer("Job title: Senior Data Scientist, remote\n\nThe role is")["input_ids"]]
@@ -312,17 +315,26 @@ def test_int8_serving_on_a_left_padded_batch_tracks_the_exact_model(tiny_generat
     for i, row in enumerate(rows):
         ids[i, width - len(row):] = torch.tensor(row)
         mask[i, width - len(row):] = 1
-    serving = tiny_generator.fast
-    first, cache = serving.step(ids, mask[:, :width], None)
-    nxt = first.argmax(-1, keepdim=True)
-    second, _ = serving.step(nxt, mask, cache)
+    nxt = torch.tensor([[5], [7]])
+    references = []
     for i, row in enumerate(rows):
         with torch.no_grad():
-            reference = tiny_generator.model(
-                input_ids=torch.tensor([row + [int(nxt[i])]])).logits[0]
-        for got, want in ((first[i], reference[-2]), (second[i], reference[-1])):
-            assert (got - want).abs().max() < 0.1 * want.std()
-            assert int(got.argmax()) in want.topk(3).indices.tolist()
+            logits = tiny_generator.model(input_ids=torch.tensor([row + [int(nxt[i])]])).logits
+        references.append((logits[0, -2], logits[0, -1]))
+    # fp32 layers: exact, so a wrong position or a visible pad fails here.
+    # int8 (serving): 64 wide with one activation scale per step across both rows, so only
+    # near (the bundled model's bits/char moves by +0.07 %).
+    for decoder, close in ((FastGPT2(tiny_generator.model, "fp32"), None),
+                           (tiny_generator.fast, 0.3)):
+        first, cache = decoder.step(ids, mask[:, :width], None)
+        second, _ = decoder.step(nxt, mask, cache)
+        for i, (want_first, want_second) in enumerate(references):
+            for got, want in ((first[i], want_first), (second[i], want_second)):
+                if close is None:
+                    assert torch.allclose(got, want, atol=1e-4)
+                else:
+                    assert (got - want).abs().max() < close * want.std()
+                    assert int(got.argmax()) in want.topk(3).indices.tolist()
 
 
 def test_any_integer_seed_is_accepted_and_reproducible(tiny_generator):

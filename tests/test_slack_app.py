@@ -197,8 +197,11 @@ def test_zip_of_six_cvs_gives_a_ranked_table_and_a_csv(env, tmp_path):
     assert scores == sorted(scores, reverse=True)
     assert env.local.calls("files.getUploadURLExternal")
     assert env.local.calls("files.completeUploadExternal")
-    progress = [m for m in env.local.thread(CHANNEL, thread) if m["text"].startswith("Screen")]
-    assert progress and progress[0]["text"].startswith("Screened 6 of 6")
+    # The progress message turns final after the CSV upload, so wait for it rather than race.
+    progress = wait_for(lambda: [m for m in env.local.thread(CHANNEL, thread)
+                                 if m["text"].startswith("Screened 6 of 6")],
+                        what="final progress message")
+    assert len(progress) == 1
 
 
 def test_upload_with_the_role_in_the_message_and_without_one(env):
