@@ -1,0 +1,81 @@
+"""Byte-identical outputs across refactors: the CLI's JSON for fixed inputs is pinned.
+
+Recorded once with ``python tests/test_golden.py`` (before code moves); every later change must
+reproduce it exactly. A deliberate change of output (a retrained model, a new JSON field)
+re-records it in the same commit, so the diff shows what users will see differ.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CVS = ROOT / "tests" / "fixtures" / "cvs"
+GOLDEN = ROOT / "tests" / "golden" / "cli_outputs.json"
+CV_FILES = ["01-Accountant.pdf", "01-Accountant.docx", "01-Desktop_Support.docx",
+            "02-Office_Coordinator.pdf", "sample_resume.txt"]
+
+CASES: dict[str, list[str]] = {
+    "screen-accountant": ["screen", *(str(CVS / f) for f in CV_FILES), "--role", "Accountant",
+                          "--json"],
+    "screen-it-support-with-jd": ["screen", *(str(CVS / f) for f in CV_FILES[2:]), "--role",
+                                  "IT Support Technician", "--jd",
+                                  str(ROOT / "tests" / "golden" / "it_support_jd.txt"),
+                                  "--json"],
+    "jobpost-data-scientist": ["jobpost", "Data Scientist", "--json", "--seed", "3"],
+    "jobpost-nurse": ["jobpost", "Registered Nurse, night shifts", "--json", "--seed", "3"],
+    "jobpost-forklift": ["jobpost", "Forklift Operator", "--json", "--seed", "3", "--n", "2"],
+    "status": ["status", "--json"],
+}
+
+
+def run_cli(argv: list[str], data_dir: Path) -> dict:
+    """One ``hirebot`` call in this process: exit code and stdout, paths made relative."""
+    from bot.cli import main
+    from bot.config import get_settings
+
+    os.environ["HIREBOT_DATA_DIR"] = str(data_dir)
+    get_settings.cache_clear()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(argv)
+    get_settings.cache_clear()
+    text = out.getvalue().replace(str(data_dir), "$DATA").replace(str(ROOT), "$REPO")
+    return {"exit": code, "stdout": text}
+
+
+def record() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        outputs = {name: run_cli(argv, Path(tmp) / "data") for name, argv in CASES.items()}
+    GOLDEN.write_text(json.dumps(outputs, indent=1, ensure_ascii=False) + "\n")
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_cli_output_is_unchanged(name, tmp_path):
+    expected = json.loads(GOLDEN.read_text())[name]
+    actual = run_cli(CASES[name], tmp_path / "data")
+    assert actual["exit"] == expected["exit"]
+    assert actual["stdout"] == expected["stdout"]
+
+
+def test_golden_outputs_are_real():
+    """The pinned outputs hold verdicts and drafts, not errors or empty lines."""
+    golden = json.loads(GOLDEN.read_text())
+    verdicts = [json.loads(line) for line in golden["screen-accountant"]["stdout"].splitlines()]
+    assert len(verdicts) == len(CV_FILES) and all("verdict" in v for v in verdicts)
+    drafts = [json.loads(line) for line in golden["jobpost-forklift"]["stdout"].splitlines()]
+    assert len(drafts) == 2 and all(len(d["text"]) > 200 for d in drafts)
+    assert json.loads(golden["status"]["stdout"])["models"]
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    record()
