@@ -55,7 +55,7 @@ def naive_tokens_per_second(generator, batch: int, tokens: int, repeats: int) ->
 def hirebot_tokens_per_second(generator, batch: int, tokens: int, repeats: int) -> float:
     from dataclasses import replace
 
-    from models.generator import Decoding
+    from models.generation.generator import Decoding
 
     # Every safeguard stays on, but the draft may not end early (no end-of-text, no last
     # section), so both paths emit exactly ``tokens`` new tokens.
@@ -72,8 +72,8 @@ def hirebot_tokens_per_second(generator, batch: int, tokens: int, repeats: int) 
 
 
 def bits_per_char_both(generator, docs: int) -> dict[str, float]:
-    from models.generator_training import bits_per_char
-    from models.postings import load_public_corpus
+    from models.generation.postings import load_public_corpus
+    from models.generation.training import bits_per_char
 
     shared = Path(os.environ.get("HIREBOT_SHARED_DATA_DIR", REPO.parent / "shared" / "data"))
     if not (shared / "job_postings").is_dir():
@@ -109,7 +109,7 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
-    from models.generator import JobPostGenerator
+    from models.generation.generator import JobPostGenerator
 
     generator = JobPostGenerator.load(args.model)
     hirebot_tokens_per_second(generator, 1, 16, 1)  # warm-up both paths

@@ -61,9 +61,10 @@ class Bot:
     def __init__(self, data_dir: Path, **overrides):
         from pydantic import SecretStr
 
+        from bot.cli.app import build_app
         from bot.config import Settings
-        from bot.local_slack import LocalSlack, SlackSender
-        from bot.slack_app import HttpServer, build_app
+        from bot.slack.app import HttpServer
+        from bot.slack.local_slack import LocalSlack, SlackSender
 
         self.local = LocalSlack().start()
         self.settings = Settings(data_dir=data_dir, slack_api_url=self.local.api_url,
@@ -113,7 +114,7 @@ def measure(bot: Bot, window_s: float) -> dict:
 
 
 def start_refresh(bot: Bot, *, nice: int, threads: int) -> tuple[subprocess.Popen, float]:
-    from bot.refresh import child_environment
+    from bot.services.refresh import child_environment
 
     settings = bot.settings.model_copy(update={"refresh_nice": nice,
                                                "refresh_threads": threads,
@@ -137,7 +138,7 @@ def start_refresh(bot: Bot, *, nice: int, threads: int) -> tuple[subprocess.Pope
 
 def add_team_postings(bot: Bot, count: int = 40) -> None:
     from bot.storage import Store
-    from models.generator_refresh import load_anchor
+    from models.refresh.generator import load_anchor
 
     _, replay = load_anchor()
     store = Store(bot.settings.db_path)

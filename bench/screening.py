@@ -78,7 +78,7 @@ def list_pdfs(pdf_dir: Path, limit: int | None) -> list[Path]:
 
 
 def true_label(path: Path) -> str:
-    from models.taxonomy import LIVECAREER_LABELS
+    from models.screening.taxonomy import LIVECAREER_LABELS
 
     return LIVECAREER_LABELS[path.parent.name]
 
@@ -124,8 +124,8 @@ def cpu_model() -> str:
 
 def naive_text(path: Path) -> str | None:
     """The naive parse: plain pypdf, then the same ``clean_text`` serving applies."""
-    from models.datasets import clean_text
-    from models.documents import extract_pdf_text_pypdf
+    from models.screening.datasets import clean_text
+    from models.screening.documents import extract_pdf_text_pypdf
 
     try:
         return clean_text(extract_pdf_text_pypdf(path.read_bytes()))
@@ -136,7 +136,7 @@ def naive_text(path: Path) -> str | None:
 
 def naive_encode(text: str, st_model, title_words: frozenset[str]):
     """One CV, one sentence-transformers ``encode`` call each for its body and its headline."""
-    from models.classifier import EncodedCVs, headline_of
+    from models.screening.classifier import EncodedCVs, headline_of
 
     head = headline_of(text, title_words)
     body_emb = st_model.encode(text, convert_to_numpy=True)
@@ -145,7 +145,7 @@ def naive_encode(text: str, st_model, title_words: frozenset[str]):
 
 
 def hirebot_docs(paths: list[Path]) -> list:
-    from models.documents import read_document_bytes
+    from models.screening.documents import read_document_bytes
 
     docs = []
     for path in paths:
@@ -161,8 +161,8 @@ def hirebot_docs(paths: list[Path]) -> list:
 def child_naive(files: list[Path], args: argparse.Namespace) -> dict:
     """pypdf + sentence-transformers fp32, one CV at a time, same classifier head."""
     t0 = time.perf_counter()
-    from models.classifier import CVClassifier
-    from models.embeddings import configure_threads, load_reference_model
+    from models.common.embeddings import configure_threads, load_reference_model
+    from models.screening.classifier import CVClassifier
 
     configure_threads(args.threads)
     t_imported = time.perf_counter()
@@ -213,10 +213,10 @@ def child_naive(files: list[Path], args: argparse.Namespace) -> dict:
 def child_hirebot(files: list[Path], args: argparse.Namespace) -> dict:
     """The serving path: read_document_bytes + ScreeningModel.screen_documents in batches."""
     t0 = time.perf_counter()
-    from models.documents import ParsedDocument
-    from models.embeddings import configure_threads
-    from models.screening import ScreeningModel
-    from models.taxonomy import category_name
+    from models.common.embeddings import configure_threads
+    from models.screening.documents import ParsedDocument
+    from models.screening.screener import ScreeningModel
+    from models.screening.taxonomy import category_name
 
     configure_threads(args.threads)
     t_imported = time.perf_counter()
@@ -273,8 +273,8 @@ def child_hirebot(files: list[Path], args: argparse.Namespace) -> dict:
 
 def read_livecareer_rows(shared: Path) -> list[tuple[str, str, str]]:
     """(ID, category id, cleaned text) per row, exact duplicate texts and empty ones dropped."""
-    from models.datasets import LIVECAREER_FILE, clean_text
-    from models.taxonomy import normalise_label
+    from models.screening.datasets import LIVECAREER_FILE, clean_text
+    from models.screening.taxonomy import normalise_label
 
     csv.field_size_limit(1 << 30)
     rows: list[tuple[str, str, str]] = []
@@ -293,7 +293,8 @@ def child_accuracy(files: list[Path], args: argparse.Namespace) -> dict:
     """Train a held-out head; score a CSV sample and the PDFs with it, both embedding paths."""
     import numpy as np
 
-    from models.classifier import (
+    from models.common.embeddings import FastEmbedder, configure_threads, load_reference_model
+    from models.screening.classifier import (
         CVClassifier,
         EncodedCVs,
         Recipe,
@@ -301,8 +302,7 @@ def child_accuracy(files: list[Path], args: argparse.Namespace) -> dict:
         headline_of,
         learn_title_words,
     )
-    from models.datasets import load_updated_dedup
-    from models.embeddings import FastEmbedder, configure_threads, load_reference_model
+    from models.screening.datasets import load_updated_dedup
 
     configure_threads(args.threads)
     started = time.perf_counter()
@@ -375,8 +375,8 @@ def child_accuracy(files: list[Path], args: argparse.Namespace) -> dict:
 
     # The benchmarked PDFs through the held-out head, exactly as each path reads and embeds them
     # (untimed; the timed runs used the bundled head).
-    from models.datasets import clean_text
-    from models.documents import ParsedDocument
+    from models.screening.datasets import clean_text
+    from models.screening.documents import ParsedDocument
 
     vocab = frozenset(heldout.title_words)
     naive_preds: list[str | None] = []
@@ -620,7 +620,7 @@ def format_report(s: dict, args: argparse.Namespace) -> str:
 def machine_info(threads: int, precision: str) -> dict:
     import torch
 
-    from models.embeddings import cpu_has_native_bf16
+    from models.common.embeddings import cpu_has_native_bf16
 
     return {
         "cpu": cpu_model(),
@@ -635,7 +635,7 @@ def machine_info(threads: int, precision: str) -> dict:
 
 def check_model(folder: Path) -> None:
     """Fail now, not after minutes of work, when the model folder does not fit the code."""
-    from models.screening import ScreeningModel
+    from models.screening.screener import ScreeningModel
 
     try:
         ScreeningModel.load(folder)

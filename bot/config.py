@@ -14,8 +14,6 @@ from platformdirs import user_data_dir
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from models.documents import DocumentLimits
-
 
 class Settings(BaseSettings):
     """hirebot's settings; env names are the field names upper-cased with ``HIREBOT_``."""
@@ -110,15 +108,6 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [u.strip() for u in value.split(",") if u.strip()]
         return value
-
-    def document_limits(self) -> DocumentLimits:
-        return DocumentLimits(
-            max_file_bytes=int(self.max_file_mb * 1024 * 1024),
-            max_zip_members=self.max_zip_members,
-            max_zip_total_bytes=int(self.max_zip_total_mb * 1024 * 1024),
-            max_zip_depth=self.max_zip_depth,
-            min_words=self.min_cv_words,
-        )
 
     @property
     def db_path(self) -> Path:

@@ -1,5 +1,6 @@
 """Slack listeners only: one module per command, event or action group, each with
-``register(app)``. They ack at once and hand the work to ``bot.slack_bot.HireBot``."""
+``register(app, bot)``. They ack at once and hand the work to the ``bot.slack.bot.HireBot``
+they are given (no global lookup)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,6 @@ MODULES = (jobpost_command, screen_command, hirebot_command, file_share, message
            app_home, jd_actions, verdict_actions)
 
 
-def register_all(app) -> None:
+def register_all(app, bot) -> None:
     for module in MODULES:
-        module.register(app)
+        module.register(app, bot)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.slack_bot import hirebot_of
+from bot.slack.bot import HireBot
 
 
 def ack_now(ack) -> None:
@@ -17,13 +17,13 @@ def action_value(body: dict) -> int | None:
         return None
 
 
-def vote_listener(app, target: str, value: str):
+def vote_listener(bot: HireBot, target: str, value: str):
     """A 👍 / 👎 button: store the vote, thank the voter privately."""
     def record(body, respond):
         target_id = action_value(body)
         if target_id is None:
             return
-        hirebot_of(app).feedback(target, target_id, body["user"]["id"], value)
+        bot.feedback(target, target_id, body["user"]["id"], value)
         thumb = "👍" if value == "up" else "👎"
         respond(text=f"Thanks, your {thumb} is saved for the next model refresh.",
                 response_type="ephemeral", replace_original=False)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from bot.slack_bot import hirebot_of
+from bot.slack.bot import HireBot
 from handlers._common import ack_now
 
 EVENT = "app_home_opened"
 
 
-def register(app) -> None:
+def register(app, bot: HireBot) -> None:
     def publish(client, event):
         if event.get("tab", "home") == "home":
-            hirebot_of(app).publish_home(client, event["user"])
+            bot.publish_home(client, event["user"])
 
     app.event(EVENT)(ack=ack_now, lazy=[publish])

@@ -6,17 +6,16 @@ and handled there (screening, naming a role); answering it here as well would re
 
 from __future__ import annotations
 
-from bot.slack_bot import hirebot_of
+from bot.slack.bot import HireBot
 from handlers._common import ack_now
 
 EVENT = "app_mention"
 
 
-def register(app) -> None:
+def register(app, bot: HireBot) -> None:
     def answer(event, say):
         if event.get("files") or event.get("thread_ts"):
             return
-        bot = hirebot_of(app)
         text = (event.get("text") or "").lower()
         body = bot.status_text() if "status" in text.split() else bot.help_text()
         say(text=body, thread_ts=event["ts"])

@@ -3,14 +3,14 @@ or every upload would arrive twice)."""
 
 from __future__ import annotations
 
-from bot.slack_bot import hirebot_of
+from bot.slack.bot import HireBot
 from handlers._common import ack_now
 
 EVENT = {"type": "message", "subtype": "file_share"}
 
 
-def register(app) -> None:
+def register(app, bot: HireBot) -> None:
     def screen(client, event):
-        hirebot_of(app).file_share(client, event)
+        bot.file_share(client, event)
 
     app.event(EVENT)(ack=ack_now, lazy=[screen])

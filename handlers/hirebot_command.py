@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from bot.slack_bot import hirebot_of
+from bot.slack.bot import HireBot
 from handlers._common import ack_now
 
 COMMAND = "/hirebot"
 
 
-def register(app) -> None:
+def register(app, bot: HireBot) -> None:
     def answer(command, respond):
-        bot = hirebot_of(app)
         words = (command.get("text") or "").strip().lower().split()
         if words[:1] == ["refresh"]:
             kinds = [w for w in words[1:2] if w in ("classifier", "generator")] or [

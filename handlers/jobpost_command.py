@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from bot.slack_bot import hirebot_of
+from bot.slack.bot import HireBot
 from handlers._common import ack_now
 
 COMMAND = "/jobpost"
 
 
-def register(app) -> None:
+def register(app, bot: HireBot) -> None:
     def write(client, command, respond):
-        hirebot_of(app).jobpost(client, command["channel_id"], command["user_id"],
+        bot.jobpost(client, command["channel_id"], command["user_id"],
                                 command.get("text", ""), respond=respond)
 
     app.command(COMMAND)(ack=ack_now, lazy=[write])

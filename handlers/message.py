@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-from bot.slack_bot import hirebot_of
+from bot.slack.bot import HireBot
 from handlers._common import ack_now
 
 EVENT = {"type": "message", "subtype": None}
 
 
-def register(app) -> None:
+def register(app, bot: HireBot) -> None:
     def reply(client, event, say):
-        bot = hirebot_of(app)
         if event.get("channel_type") == "im" and not event.get("thread_ts"):
             say(text=bot.help_text())
             return

@@ -1,5 +1,4 @@
-"""All ML: parsing, embeddings, classifier, generator, training, evaluation, registry."""
+"""All ML, by task: ``screening/``, ``generation/`` and ``refresh/`` over ``common/``.
 
-from pathlib import Path
-
-BUNDLED_ROOT = Path(__file__).resolve().parent / "bundled"
+No module here imports Slack or ``bot``; ``tests/test_layers.py`` keeps the order.
+"""

@@ -32,14 +32,14 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def embedder():
-    from models.embeddings import FastEmbedder
+    from models.common.embeddings import FastEmbedder
 
     return FastEmbedder()
 
 
 @pytest.fixture(scope="session")
 def screening_model(embedder):
-    from models.screening import ScreeningModel
+    from models.screening.screener import ScreeningModel
 
     return ScreeningModel.load(embedder=embedder)
 

@@ -1,4 +1,4 @@
-"""Tests for models.documents: real files in, ParsedDocument or a clear DocumentError out.
+"""Tests for models.screening.documents: real files in, ParsedDocument or a clear DocumentError out.
 
 Good inputs are small CC0 CVs in tests/fixtures/cvs/; every bad input is generated here so the
 repository carries no hostile files.  No mocks: everything goes through the real parsers.
@@ -19,7 +19,7 @@ import docx
 import pypdf
 import pytest
 
-from models.documents import (
+from models.screening.documents import (
     ERROR_CODES,
     DocumentError,
     DocumentLimits,

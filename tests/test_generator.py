@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from bot.cli import main
-from models.contact_scrub import contains_contact, scrub_contacts
-from models.generator import (
+from models.generation.contact_scrub import contains_contact, scrub_contacts
+from models.generation.generator import (
     BUNDLED_GENERATOR_DIR,
     Decoding,
     JobPostGenerator,
@@ -21,8 +21,8 @@ from models.generator import (
     section_count,
     split_sections,
 )
-from models.generator_eval import distinct_2, evaluate_generator, head_word, is_degenerate
-from models.postings import (
+from models.generation.evaluation import distinct_2, evaluate_generator, head_word, is_degenerate
+from models.generation.postings import (
     Posting,
     balance_nhs,
     dedup_key,
@@ -53,8 +53,8 @@ def synthetic_postings(count: int = 240, seed: int = 0) -> list[Posting]:
 def train_tiny_generator(out, *, epochs: float = 3, version: str = "test1"):
     """A tiny GPT-2 trained in seconds on synthetic postings and saved to ``out``; returns the
     training result. Shared by the generator and refresh tests."""
-    from models.gen_tokenizer import train_bpe_tokenizer
-    from models.generator_training import (
+    from models.generation.tokenizer import train_bpe_tokenizer
+    from models.generation.training import (
         GeneratorRecipe,
         new_model,
         save_generator,
@@ -87,7 +87,7 @@ def test_packed_rows_restate_the_title_when_a_posting_continues():
     every document token is still a target exactly once, in order."""
     import numpy as np
 
-    from models.generator_training import GeneratorRecipe, RowSampler
+    from models.generation.training import GeneratorRecipe, RowSampler
 
     rng = np.random.default_rng(0)
     docs = [rng.integers(10, 100, size=int(n), dtype=np.int32) for n in rng.integers(5, 70, 40)]
@@ -203,7 +203,7 @@ def test_context_after_comma_is_kept():
 
 # ------------------------------------------------------------------------------ model
 def test_fast_decoder_matches_hugging_face(tiny_generator):
-    from models.fast_gpt2 import FastGPT2
+    from models.generation.fast_gpt2 import FastGPT2
 
     ids = torch.tensor([tiny_generator.tokenizer("Job title: Pastry Chef\n\nWe")["input_ids"]])
     with torch.no_grad():
@@ -275,7 +275,7 @@ def test_steering_bonus_ends_once_a_word_is_written(tiny_generator):
 def test_words_the_opener_forced_in_keep_their_steering_bonus(tiny_generator):
     """Only words the model writes use up their bonus: the opener's forced title words keep it,
     so with an overwhelming bonus the model's first free tokens are exactly those words."""
-    from models.generator import OPENERS, _article
+    from models.generation.generator import OPENERS, _article
 
     opener = OPENERS[0].format(a=_article("Pastry Chef"), title="Pastry Chef")
     opener_ids = tiny_generator.tokenizer(opener, add_special_tokens=False)["input_ids"]
@@ -304,7 +304,7 @@ def test_a_left_padded_batch_matches_each_row_alone(tiny_generator):
     """Padded rows get their own positions and never see the padding: with fp32 layers each
     row equals the Hugging Face model on that row alone (to rounding), and the serving int8
     batch path stays near it."""
-    from models.fast_gpt2 import FastGPT2
+    from models.generation.fast_gpt2 import FastGPT2
 
     tokenizer = tiny_generator.tokenizer
     rows = [tokenizer("Job title: Pastry Chef\n\nWe")["input_ids"],
@@ -346,7 +346,7 @@ def test_any_integer_seed_is_accepted_and_reproducible(tiny_generator):
 def test_a_step_with_no_finite_score_fails_loudly():
     import numpy as np
 
-    from models.generator import _draw
+    from models.generation.generator import _draw
 
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError):
@@ -356,7 +356,7 @@ def test_a_step_with_no_finite_score_fails_loudly():
 
 
 def test_title_lexicon_learns_family_words():
-    from models.title_lexicon import build_lexicon, steering_words
+    from models.generation.title_lexicon import build_lexicon, steering_words
 
     lexicon = build_lexicon(synthetic_postings(400))
     assert "chef" in [w for w, _ in lexicon["chef"]]
@@ -366,7 +366,7 @@ def test_title_lexicon_learns_family_words():
 
 
 def test_eval_runs_on_the_tiny_model(tiny_generator):
-    from models.embeddings import FastEmbedder
+    from models.common.embeddings import FastEmbedder
 
     corpus = split(synthetic_postings(160, seed=1))
     report = evaluate_generator(tiny_generator, corpus, titles=4, samples_per_title=1,

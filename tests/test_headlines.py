@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.classifier import headline_of, label_match_features, learn_title_words
+from models.screening.classifier import headline_of, label_match_features, learn_title_words
 
 TITLE_WORDS = frozenset(
     learn_title_words(

@@ -24,14 +24,14 @@ import pytest
 from bot.cli import main
 from bot.config import Settings
 from bot.storage import Store
-from bot.team_data import features_blob, label_from_vote, record_vote_label
-from models import BUNDLED_ROOT
-from models.classifier import CVClassifier
-from models.classifier_refresh import load_refresh_rows
-from models.generator_refresh import GeneratorRefreshConfig, load_anchor, training_mix
-from models.postings import Posting
-from models.refresh import GateTolerance, TeamCV, refresh_classifier, refresh_generator
-from models.registry import BUNDLED, Registry
+from bot.services.team_data import features_blob, label_from_vote, record_vote_label
+from models.common.paths import BUNDLED_ROOT
+from models.screening.classifier import CVClassifier
+from models.refresh.classifier import load_refresh_rows
+from models.refresh.generator import GeneratorRefreshConfig, load_anchor, training_mix
+from models.generation.postings import Posting
+from models.refresh.pipeline import GateTolerance, TeamCV, refresh_classifier, refresh_generator
+from models.common.registry import BUNDLED, Registry
 from tests.conftest import CVS
 
 CLASSIFIER_DIR = BUNDLED_ROOT / "classifier"
@@ -62,7 +62,7 @@ def shipped_team(rows, base_version: str, *, count: int, seed: int, doctored: bo
 # ------------------------------------------------------------------------------ classifier gate
 def test_classifier_gate_rejects_a_worse_candidate_and_promotes_a_better_one(
         tmp_path, rows, base_version, embedder):
-    from models.screening import ScreeningModel
+    from models.screening.screener import ScreeningModel
 
     registry = Registry(tmp_path, "classifier", CLASSIFIER_DIR)
     doctored = shipped_team(rows, base_version, count=600, seed=1, doctored=True)
@@ -122,7 +122,7 @@ def test_a_refresh_without_labels_is_skipped_and_foreign_labels_are_ignored(
 
 def test_disk_full_during_a_refresh_fails_the_run_and_keeps_the_active_model(
         tmp_path, rows, base_version, monkeypatch):
-    import models.classifier_refresh as refresh_module
+    import models.refresh.classifier as refresh_module
 
     registry = Registry(tmp_path, "classifier", CLASSIFIER_DIR)
 
@@ -163,7 +163,7 @@ def gibberish_postings(count: int) -> list[Posting]:
 
 def test_generator_refresh_promotes_learning_and_rejects_forgetting(tmp_path,
                                                                     tiny_generator_dir):
-    from models.generator import JobPostGenerator
+    from models.generation.generator import JobPostGenerator
 
     registry = Registry(tmp_path, "generator", tiny_generator_dir)
     quick = GeneratorRefreshConfig(minutes=3, epochs=2, lr=1e-3)
@@ -263,8 +263,8 @@ def test_data_commands_store_postings_and_derived_cv_labels(tmp_path, capsys):
 @pytest.mark.slow
 def test_kill_9_of_the_refresh_process_leaves_the_active_model_and_the_next_refresh_works(
         tmp_path, rows, base_version):
-    from bot.models_commands import registry_for
-    from bot.refresh import child_environment, spawn_refresh
+    from bot.services.versions import registry_for
+    from bot.services.refresh import child_environment, spawn_refresh
 
     settings = Settings(data_dir=tmp_path / "data")
     store = Store(settings.db_path)
@@ -288,8 +288,8 @@ def test_kill_9_of_the_refresh_process_leaves_the_active_model_and_the_next_refr
 
     from pydantic import SecretStr
 
-    from bot.local_slack import LocalSlack
-    from bot.slack_app import build_app
+    from bot.slack.local_slack import LocalSlack
+    from bot.cli.app import build_app
 
     local = LocalSlack().start()
     try:  # the bot's next start cleans up

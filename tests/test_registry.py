@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from models.registry import BUNDLED, Registry
+from models.common.registry import BUNDLED, Registry
 
 
 def make_version(registry: Registry, name: str, metric: float) -> str:
@@ -55,7 +55,7 @@ def test_killed_run_leaves_the_active_model_and_is_marked_failed(tmp_path):
     make_version(registry, "v1", 0.8)
     registry.promote("v1")
     script = (
-        "import sys, time; from pathlib import Path; from models.registry import Registry\n"
+        "import sys, time; from pathlib import Path; from models.common.registry import Registry\n"
         f"r = Registry(Path({str(tmp_path / 'data')!r}), 'classifier', Path({str(tmp_path)!r}))\n"
         "rec, tmp = r.start_run(); (tmp / 'partial.bin').write_bytes(b'x' * 1000)\n"
         "print('started', flush=True); time.sleep(60)\n")
@@ -78,7 +78,7 @@ def test_killed_run_leaves_the_active_model_and_is_marked_failed(tmp_path):
 def test_models_cli_lists_promotes_and_rolls_back(tmp_path, capsys):
     from bot.cli import main
     from bot.config import get_settings
-    from bot.models_commands import registry_for
+    from bot.services.versions import registry_for
 
     registry = registry_for(get_settings(), "classifier")
     make_version(registry, "c1", 0.7)

@@ -9,6 +9,7 @@ import zipfile
 import pytest
 
 from bot import cli
+from bot.services import model_service
 from tests.conftest import CVS
 
 ACCOUNTANT_PDF = CVS / "01-Accountant.pdf"
@@ -16,14 +17,14 @@ ACCOUNTANT_DOCX = CVS / "01-Accountant.docx"
 DESKTOP_DOCX = CVS / "01-Desktop_Support.docx"
 OFFICE_PDF = CVS / "02-Office_Coordinator.pdf"
 SAMPLE_TXT = CVS / "sample_resume.txt"
-REAL_LOADER = cli.load_screening_model
+REAL_LOADER = model_service.load_screening_model
 
 
 @pytest.fixture(autouse=True)
 def _share_model(screening_model, monkeypatch):
     """Load the bundled model once per session, through the same loader the CLI uses."""
-    monkeypatch.setattr(cli, "load_screening_model",
-                        lambda settings, folder=None: screening_model)
+    monkeypatch.setattr(model_service, "load_screening_model",
+                        lambda settings, folder=None, **_: screening_model)
 
 
 def run_json(capsys, *args: str) -> tuple[int, list[dict], str]:
@@ -173,7 +174,7 @@ def test_table_output_is_readable(capsys):
 
 
 def test_unseen_titles_map_to_sensible_categories(screening_model):
-    from models.taxonomy import category_name
+    from models.screening.taxonomy import category_name
 
     expected = {
         "Registered Nurse": "Healthcare",
@@ -192,7 +193,7 @@ def test_unseen_titles_map_to_sensible_categories(screening_model):
 
 
 def test_bundled_model_folder_holds_no_pickles():
-    from models.screening import BUNDLED_DIR
+    from models.screening.screener import BUNDLED_DIR
 
     suffixes = {p.suffix for p in BUNDLED_DIR.iterdir()}
     assert suffixes <= {".json", ".safetensors", ".md"}
@@ -210,7 +211,7 @@ def test_run_without_tokens_opens_the_shell_demo(capsys, monkeypatch):
 
 
 def test_missing_model_folder_is_a_one_line_fault(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(cli, "load_screening_model", REAL_LOADER)  # not the shared model
+    monkeypatch.setattr(model_service, "load_screening_model", REAL_LOADER)  # not the shared model
     monkeypatch.setenv("HIREBOT_CLASSIFIER_DIR", str(tmp_path / "nothing-here"))
     from bot.config import get_settings
 

@@ -14,9 +14,10 @@ import pytest
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.local_slack import LocalSlack, SlackSender
-from bot.services import ModelService
-from bot.slack_app import HttpServer, build_app
+from bot.slack.local_slack import LocalSlack, SlackSender
+from bot.services.model_service import ModelService
+from bot.cli.app import build_app
+from bot.slack.app import HttpServer
 from tests.conftest import CVS
 
 CHANNEL = "C0HR"
@@ -427,8 +428,8 @@ def test_promoted_generator_version_is_swapped_in_between_jobs(tmp_path, screeni
     import shutil
 
     from bot.cli import main
-    from bot.models_commands import registry_for
-    from models.generator import BUNDLED_GENERATOR_DIR
+    from bot.services.versions import registry_for
+    from models.generation.generator import BUNDLED_GENERATOR_DIR
 
     local = LocalSlack().start()
     env = Env(tmp_path / "data", None, local)
@@ -463,9 +464,9 @@ def test_hirebot_refresh_is_for_admins_and_its_report_and_plot_reach_the_admin_c
     import numpy as np
 
     from bot.storage import Store
-    from bot.team_data import features_blob
-    from models import BUNDLED_ROOT
-    from models.classifier_refresh import load_refresh_rows
+    from bot.services.team_data import features_blob
+    from models.common.paths import BUNDLED_ROOT
+    from models.refresh.classifier import load_refresh_rows
 
     rows = load_refresh_rows(BUNDLED_ROOT / "classifier")
     base = __import__("json").loads((BUNDLED_ROOT / "classifier" / "config.json").read_text())
@@ -512,10 +513,10 @@ def test_classifier_hot_swap_while_a_batch_runs_never_mixes_versions(tmp_path, s
     version, without a restart."""
     import numpy as np
 
-    from bot.models_commands import registry_for
-    from models import BUNDLED_ROOT
-    from models.classifier_refresh import load_refresh_rows
-    from models.refresh import GateTolerance, TeamCV, refresh_classifier
+    from bot.services.versions import registry_for
+    from models.common.paths import BUNDLED_ROOT
+    from models.refresh.classifier import load_refresh_rows
+    from models.refresh.pipeline import GateTolerance, TeamCV, refresh_classifier
 
     local = LocalSlack().start()
     env = Env(tmp_path / "data", None, local)

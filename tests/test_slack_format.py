@@ -6,8 +6,8 @@ import urllib.request
 
 import pytest
 
-from bot.slack_files import DownloadError, _SlackOnlyRedirects, download_file
-from bot.slack_format import escape, split_text, truncate
+from bot.slack.files import DownloadError, _SlackOnlyRedirects, download_file
+from bot.slack.format import escape, split_text, truncate
 
 
 def test_split_text_respects_the_limit_and_prefers_breaks():

@@ -60,8 +60,8 @@ def test_train_cli_is_reproducible_and_the_result_screens(shared_data, tmp_path,
 
 
 def test_classifier_round_trips_through_safetensors(shared_data, embedder, tmp_path):
-    from models.classifier import CVClassifier, encode_cvs
-    from models.datasets import load_labelled_csv
+    from models.screening.classifier import CVClassifier, encode_cvs
+    from models.screening.datasets import load_labelled_csv
 
     data = load_labelled_csv(_write_slice(shared_data, tmp_path / "s.csv", per_class=8))
     enc = encode_cvs(data.texts, embedder)
@@ -74,8 +74,8 @@ def test_classifier_round_trips_through_safetensors(shared_data, embedder, tmp_p
 
 
 def test_evaluate_dataset_reports_all_three_models(shared_data, embedder, tmp_path):
-    from models.datasets import load_labelled_csv
-    from models.evaluation import MODELS, evaluate_dataset
+    from models.screening.datasets import load_labelled_csv
+    from models.screening.evaluation import MODELS, evaluate_dataset
 
     data = load_labelled_csv(_write_slice(shared_data, tmp_path / "s.csv", per_class=9))
     report = evaluate_dataset(data, embedder, folds=3, progress=False)
@@ -88,7 +88,7 @@ def test_evaluate_dataset_reports_all_three_models(shared_data, embedder, tmp_pa
 
 
 def test_deduplication_removes_exact_copies(shared_data):
-    from models.datasets import load_updated_dedup
+    from models.screening.datasets import load_updated_dedup
 
     data = load_updated_dedup(shared_data)
     assert len(data) == 166

@@ -1,0 +1,90 @@
+"""The composition root: settings, store, models, worker, bot, Bolt app, listeners, schedules.
+
+Like ``app.py`` in Slack's Bolt starter template, this is the one place that knows every
+piece; each listener module gets the bot handed in (``register(app, bot)``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_bolt import App
+
+import handlers
+from bot.config import Settings
+from bot.services.model_service import ModelService
+from bot.services.refresh import recover_refreshes
+from bot.slack.app import HttpServer, create_app
+from bot.slack.bot import HireBot
+from bot.storage import Store
+from bot.worker import ModelWorker
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    app: App
+    bot: HireBot
+    store: Store
+    worker: ModelWorker
+    scheduler: object | None = None
+
+    def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+        if self.worker.stop():
+            self.store.close()  # never under a job that is still running
+
+
+def build_app(settings: Settings, *, models: ModelService | None = None,
+              warm_up: bool = True, schedules: bool = False) -> Runtime:
+    """The real Bolt app with every listener registered and exactly-once delivery."""
+    store = Store(settings.db_path)
+    store.purge(settings.retention_days)
+    recover_refreshes(settings)
+    models = models or ModelService(settings)
+    worker = ModelWorker(settings.queue_size, between_jobs=models.sync_active)
+    bot = HireBot(settings, store, worker, models)
+    app = create_app(settings, store)
+    handlers.register_all(app, bot)
+    if warm_up:  # load the models now, on the worker, so the first request is quick
+        worker.submit("warm-up", bot.models.warm_up)
+    scheduler = None
+    if schedules:  # the long-running bot only; the shell and tests need none
+        from bot.scheduler import start_scheduler
+
+        scheduler = start_scheduler(settings)
+    return Runtime(app, bot, store, worker, scheduler)
+
+
+def run_http(settings: Settings, port: int | None = None, host: str = "0.0.0.0") -> int:
+    if settings.slack_signing_secret is None:
+        raise SystemExit("hirebot: HTTP mode needs SLACK_SIGNING_SECRET (Basic Information "
+                         "page of your Slack app).")
+    runtime = build_app(settings, schedules=True)
+    server = HttpServer(runtime.app, host=host, port=port or settings.http_port)
+    logger.info("serving Slack events on %s", server.url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        runtime.close()
+    return 0
+
+
+def run_socket_mode(settings: Settings) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    runtime = build_app(settings, schedules=True)
+    logger.info("connecting to Slack in Socket Mode")
+    try:
+        SocketModeHandler(runtime.app, settings.secret("slack_app_token")).start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.close()
+    return 0

@@ -1,0 +1,3 @@
+"""The command line's exit codes (see :mod:`bot.cli.main`)."""
+
+EXIT_OK, EXIT_FAULT, EXIT_REJECTED = 0, 1, 2

@@ -1,0 +1,59 @@
+"""``hirebot screen FILES --role TITLE [--jd FILE] [--json]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from bot.cli.exits import EXIT_OK, EXIT_REJECTED
+from bot.config import Settings
+from bot.services.inputs import read_inputs, read_jd, validate_role
+from bot.services.model_service import ModelService
+from bot.services.screening import VERDICT_WORDS
+
+
+def cmd_screen(args: argparse.Namespace, settings: Settings) -> int:
+    role = validate_role(args.role)
+    jd_text = read_jd(args.jd, settings)
+    docs = read_inputs(args.files, settings)
+    results = ModelService(settings).screen(role, docs, jd_text)
+    if args.json:
+        for result in results:
+            public = {k: v for k, v in result.items() if not k.startswith("_")}
+            print(json.dumps(public, ensure_ascii=False, sort_keys=False))
+    else:
+        print(format_table(results))
+    return EXIT_REJECTED if any("error" in r for r in results) else EXIT_OK
+
+
+def format_table(results: list[dict]) -> str:
+    rows = [("file", "verdict", "score", "category", "matched skills")]
+    for r in results:
+        if "error" in r:
+            rows.append((r["file"], "REJECTED", "", r["error"]["code"], r["error"]["message"]))
+        else:
+            rows.append(
+                (
+                    r["file"],
+                    VERDICT_WORDS[r["verdict"]],
+                    f"{r['score']:.2f}",
+                    r["category"],
+                    ", ".join(r["evidence"]["matched"][:4]),
+                )
+            )
+    widths = [min(max(len(row[i]) for row in rows), 40) for i in range(4)]
+    lines = []
+    for row in rows:
+        cells = [row[i][: widths[i]].ljust(widths[i]) for i in range(4)]
+        lines.append("  ".join(cells + [row[4]]))
+    return "\n".join(lines)
+
+
+def add_parsers(sub) -> None:
+    screen = sub.add_parser("screen", help="screen CV files (PDF, DOCX, TXT/MD, ZIP) for a role")
+    screen.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    screen.add_argument("--role", required=True, help="role title, e.g. 'Registered Nurse'")
+    screen.add_argument("--jd", type=Path, help="job description file (its skills are used)")
+    screen.add_argument("--json", action="store_true", help="one JSON object per CV per line")
+    screen.set_defaults(func=cmd_screen)

@@ -1,0 +1,140 @@
+"""``hirebot train classifier | generator | lexicon | refresh-data``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bot.cli.exits import EXIT_OK
+from bot.config import Settings
+from bot.services.errors import UserError
+from bot.services.inputs import labelled_training_data, postings_corpus
+from bot.services.refresh import build_shipped_refresh_data
+from bot.services.versions import KINDS, embedder_for
+
+
+def cmd_train_classifier(args: argparse.Namespace, settings: Settings) -> int:
+    from models.screening.training import train_classifier
+
+    data = labelled_training_data(args.data, settings)
+    out = args.out or (settings.data_dir / "classifier")
+    command = "hirebot train classifier" + "".join(f" --data {p}" for p in args.data or [])
+    if args.out:
+        command += f" --out {args.out}"
+    metrics = train_classifier(data, out, embedder_for(settings), seed=args.seed,
+                               command=command)
+    print(json.dumps(metrics, indent=2))
+    return EXIT_OK
+
+
+def cmd_train_generator(args: argparse.Namespace, settings: Settings) -> int:
+    from models.generation.training import (
+        BaseModelError,
+        GeneratorRecipe,
+        load_base_model,
+        train_generator,
+        write_generator_folder,
+    )
+
+    corpus = postings_corpus(args.data, settings)
+    recipe = GeneratorRecipe.baseline() if args.recipe == "baseline" else GeneratorRecipe()
+    if args.time_budget is not None:
+        recipe.time_budget_min = args.time_budget
+        recipe.max_steps = 0  # a budget alone: the schedule follows the clock
+    if args.max_steps is not None:
+        recipe.max_steps = args.max_steps
+    if args.epochs is not None:
+        recipe.epochs = args.epochs
+    recipe.seed = args.seed
+    shared = settings.resolved_shared_data()
+    try:
+        model, tokenizer = load_base_model(
+            args.base, recipe, corpus, shared / "gpt2_tokenizer" if shared else None)
+    except BaseModelError as exc:
+        raise UserError(str(exc)) from None
+    result = train_generator(model, tokenizer, corpus, recipe, eval_docs=args.eval_docs)
+    out = args.out or (settings.data_dir / "generator")
+    command = "hirebot " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else (
+        f"hirebot train generator --base {args.base}")
+    info = {
+        "name": "hirebot-jd-gpt2",
+        "base": args.base,
+        "command": command,
+        "data": corpus.summary(),
+        "training": {k: v for k, v in result.__dict__.items() if k != "history"},
+        "history": result.history,
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }
+    info = write_generator_folder(model, tokenizer, out, info, corpus)
+    print(json.dumps({"out": str(out), "version": info["version"],
+                      "held_out_bits_per_char": result.held_out_bits_per_char,
+                      "steps": result.steps, "tokens_per_second": result.tokens_per_second}))
+    return 0
+
+
+def cmd_train_lexicon(args: argparse.Namespace, settings: Settings) -> int:
+    """Rebuild only the title lexicon of a generator folder (``train generator`` also does)."""
+    from models.generation.title_lexicon import build_lexicon, save_lexicon
+
+    corpus = postings_corpus(args.data, settings)
+    if not (args.out / "config.json").is_file():
+        raise UserError(f"{args.out} holds no generator model.")
+    lexicon = build_lexicon(corpus.train)
+    path = save_lexicon(lexicon, args.out)
+    print(json.dumps({"out": str(path), "families": len(lexicon)}))
+    return 0
+
+
+def cmd_train_refresh_data(args: argparse.Namespace, settings: Settings) -> int:
+    """Derived rows (embeddings, out-of-fold decisions, labels) shipped beside the classifier,
+    and the generator's anchor postings."""
+    command = "hirebot train refresh-data" + (f" --out {args.out}" if args.out else "") + (
+        f" --only {args.only}" if args.only else "")
+    built = build_shipped_refresh_data(settings, args.only, args.out, command)
+    if "anchor" in built:
+        print(json.dumps({"anchor": built["anchor"]}))
+    if "classifier" in built:
+        print(json.dumps({k: v for k, v in built["classifier"].items() if k != "classes"},
+                         indent=2))
+    return 0
+
+
+def add_parsers(sub) -> None:
+    train = sub.add_parser("train", help="train a model")
+    train_sub = train.add_subparsers(dest="what", required=True)
+    clf = train_sub.add_parser("classifier", help="train the CV classifier")
+    clf.add_argument("--data", type=Path, nargs="+", help="CSV files: text + category")
+    clf.add_argument("--out", type=Path, help="output folder")
+    clf.add_argument("--seed", type=int, default=0)
+    clf.set_defaults(func=cmd_train_classifier)
+
+    gen = train_sub.add_parser("generator", help="train or fine-tune the JD generator")
+    gen.add_argument("--base", default="bundled",
+                     help="bundled | scratch | distilgpt2 | gpt2 | PATH (default: bundled)")
+    gen.add_argument("--data", type=Path, nargs="+",
+                     help="CSV/JSONL postings: title, description")
+    gen.add_argument("--out", type=Path, help="output folder")
+    gen.add_argument("--epochs", type=float)
+    gen.add_argument("--time-budget", type=float, metavar="MIN",
+                     help="wall-clock minutes (alone: the schedule follows the clock)")
+    gen.add_argument("--max-steps", type=int, metavar="N",
+                     help="optimizer steps; step-bound runs give the same weights anywhere "
+                          "(the bundled recipe: 3300, with --time-budget as a guard)")
+    gen.add_argument("--recipe", choices=["bundled", "baseline"], default="bundled",
+                     help="bundled recipe, or the issue's 20-minute baseline for comparison")
+    gen.add_argument("--eval-docs", type=int, help="evaluate on the first N held-out postings")
+    gen.add_argument("--seed", type=int, default=0)
+    gen.set_defaults(func=cmd_train_generator)
+
+    lex = train_sub.add_parser("lexicon", help="rebuild a generator folder's title lexicon")
+    lex.add_argument("--data", type=Path, nargs="+", help="CSV/JSONL postings: title, description")
+    lex.add_argument("--out", type=Path, required=True, help="generator folder")
+    lex.set_defaults(func=cmd_train_lexicon)
+
+    data = train_sub.add_parser(
+        "refresh-data", help="the shipped data refreshes train and gate on")
+    data.add_argument("--out", type=Path, help="classifier folder (default: the bundled one)")
+    data.add_argument("--only", choices=KINDS)
+    data.set_defaults(func=cmd_train_refresh_data)

@@ -1,0 +1,134 @@
+"""Screening uploads in a thread: claim each file once, screen, record, hand the result over.
+
+The front end supplies only its own I/O -- how to fetch a file's bytes, how to show progress,
+how to deliver the verdicts -- and this module keeps the bookkeeping in order: a file is
+claimed once (redeliveries are no-ops), waits for a role when none is known, is marked read,
+its verdict recorded (derived features only, never CV text), then marked done once delivered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from bot.config import Settings
+from bot.services.model_service import ModelService
+from bot.services.team_data import features_blob
+from bot.storage import Store
+
+VERDICT_WORDS = {"fit": "Fit", "maybe": "Maybe", "no_fit": "No fit"}
+CHUNK = 4  # CVs per model call: progress moves while a long batch runs
+
+FileRef = tuple[str, str]  # (message ts, file id)
+
+
+class Fetched(NamedTuple):
+    name: str
+    data: bytes
+    is_zip: bool
+
+
+class FetchError(Exception):
+    """A file the front end could not get; becomes that CV's error line, not a fault."""
+
+    def __init__(self, name: str, code: str, message: str):
+        super().__init__(message)
+        self.name, self.code, self.message = name, code, message
+
+
+@dataclass
+class ScreeningBatch:
+    role: str
+    results: list[dict] = field(default_factory=list)
+    ids: list[int | None] = field(default_factory=list)  # screening row per result
+    had_zip: bool = False
+
+
+class ScreeningDesk:
+    def __init__(self, settings: Settings, store: Store, models: ModelService):
+        self.settings = settings
+        self.store = store
+        self.models = models
+
+    # ------------------------------------------------------------------ routing
+    def claim(self, channel: str, message_ts: str, file_ids: Sequence[str]) -> list[str]:
+        """The files of a message not seen before (an upload can arrive by several routes)."""
+        return [f for f in file_ids if self.store.claim_file(channel, message_ts, f)]
+
+    def thread_role(self, channel: str, thread_ts: str | None) -> tuple[str | None, str | None]:
+        """The role of a bot thread and, in a ``/jobpost`` thread, the JD's text."""
+        if not thread_ts:
+            return None, None
+        thread = self.store.thread(channel, thread_ts)
+        if thread is None:
+            return None, None
+        jd = None
+        if thread.get("jobpost_id"):
+            row = self.store.jobpost(int(thread["jobpost_id"]))
+            jd = row["text"] if row else None
+        return thread["role"], jd
+
+    def open_thread(self, channel: str, thread_ts: str, role: str) -> None:
+        self.store.set_thread(channel, thread_ts, "screen", role)
+
+    def hold(self, channel: str, thread_ts: str, files: Sequence[FileRef]) -> None:
+        """Keep files until the thread names a role (or the worker is free again)."""
+        for message_ts, file_id in files:
+            self.store.add_pending(channel, thread_ts, message_ts, file_id)
+
+    def take_held(self, channel: str, thread_ts: str) -> list[FileRef]:
+        return [(r["message_ts"], r["file_id"])
+                for r in self.store.take_pending(channel, thread_ts)]
+
+    # ------------------------------------------------------------------ the work
+    def screen_files(self, channel: str, thread_ts: str, files: Sequence[FileRef], role: str,
+                     jd_text: str | None, *, fetch: Callable[[str], Fetched],
+                     deliver: Callable[[ScreeningBatch], None],
+                     progress: Callable[[int, int], None] | None = None) -> ScreeningBatch:
+        """Fetch, read and screen the files, record each verdict, deliver, mark them done.
+
+        ``progress(done, total)`` is called before the first CV and after each chunk when
+        there is more than one CV.
+        """
+        from models.screening.documents import DocumentError
+
+        batch = ScreeningBatch(role)
+        documents: list = []
+        for message_ts, file_id in files:
+            try:
+                fetched = fetch(file_id)
+            except FetchError as exc:
+                documents.append(DocumentError(exc.name, exc.code, exc.message))
+                continue
+            batch.had_zip = batch.had_zip or fetched.is_zip
+            documents.extend(self.models.read_upload(fetched.name, fetched.data))
+            self.store.finish_file(channel, message_ts, file_id, "read")
+        total = len(documents)
+        show = progress if total > 1 else None
+        if show:
+            show(0, total)
+        for start in range(0, total, CHUNK):
+            batch.results.extend(self.models.screen(role, documents[start:start + CHUNK],
+                                                    jd_text))
+            if show:
+                show(len(batch.results), total)
+        batch.ids = [self._record(channel, thread_ts, r) for r in batch.results]
+        deliver(batch)
+        for message_ts, file_id in files:
+            self.store.finish_file(channel, message_ts, file_id, "done")
+        return batch
+
+    def wants_table(self, batch: ScreeningBatch) -> bool:
+        """A ZIP or many CVs: one ranked table and a CSV rather than a reply per CV."""
+        return batch.had_zip or len(batch.results) > self.settings.batch_table_threshold
+
+    def _record(self, channel: str, thread_ts: str, result: dict) -> int | None:
+        if "error" in result:
+            return None
+        return self.store.add_screening(
+            channel=channel, thread_ts=thread_ts, file_name=result["file"], role=result["role"],
+            verdict=result["verdict"], score=result["score"], category=result["category"],
+            model_version=result["model"]["version"],
+            features=features_blob(result["_features"]) if "_features" in result else None,
+            role_category=result.get("_role_category"), base_version=result.get("_base_version"))

@@ -1,0 +1,148 @@
+"""The team's own training data: added postings, labelled CVs, and labels from thumbs votes.
+
+CV text never reaches the database: a labelled CV is kept as the derived features the
+classifier refresh trains on (MiniLM embeddings and the bundled classifier's decisions), tied to
+the bundled classifier version that produced them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from bot.config import Settings
+from bot.services.errors import UserError
+from bot.services.inputs import read_inputs, read_postings_files
+from bot.services.versions import embedder_for
+from bot.storage import Store
+
+VOTE_PREFIX = "vote:"
+
+
+def features_blob(x: np.ndarray) -> bytes:
+    return np.asarray(x, dtype=np.float16).tobytes()
+
+
+def features_from_blob(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+
+
+def cv_key(text: str) -> str:
+    """A label's key: the same CV added twice is one label (the newest wins)."""
+    return "cv:" + hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:24]
+
+
+def label_from_vote(verdict: str, value: str, role_category: str | None) -> str | None:
+    """A thumbs vote on a verdict as a category label, when it implies one.
+
+    👍 on "fit" and 👎 on "no fit" both say the CV belongs to the role's category. 👎 on "fit"
+    or 👍 on "no fit" only say what it is *not*, and "maybe" says neither, so those are kept
+    as feedback but give the classifier no label.
+    """
+    if not role_category:
+        return None
+    if (verdict, value) in {("fit", "up"), ("no_fit", "down")}:
+        return role_category
+    return None
+
+
+def record_vote_label(store: Store, screening_id: int, value: str) -> str | None:
+    """Turn (or stop turning) a screening's vote into a team label; returns the label."""
+    row = store.screening(screening_id)
+    if row is None or not row.get("features"):
+        return None
+    # keyed by the CV's features, not the row id (SQLite may reuse ids after a purge): the
+    # same CV voted on twice is one label, the newest vote's
+    key = VOTE_PREFIX + hashlib.sha256(row["features"]).hexdigest()[:24]
+    label = label_from_vote(row["verdict"], value, row.get("role_category"))
+    if label is None:
+        store.drop_labelled_cv(key)
+        return None
+    store.set_labelled_cv(key, label, row["features"], row.get("base_version") or "", "vote")
+    return label
+
+
+def record_feedback(store: Store, target: str, target_id: int, user: str, value: str) -> bool:
+    """A button press: the vote, and for a thumb on a verdict the label it implies."""
+    recorded = store.add_feedback(target, target_id, user, value)
+    if recorded and target == "screening" and value in {"up", "down"}:
+        record_vote_label(store, target_id, value)
+    return recorded
+
+
+# ------------------------------------------------------------------------------ admin commands
+def add_postings(settings: Settings, paths: list[Path]) -> dict[str, int]:
+    """Postings for generator refreshes; the same posting added twice is kept once."""
+    postings = read_postings_files(paths)
+    store = Store(settings.db_path)
+    try:
+        added = store.add_team_postings([{"key": p.key, "title": p.title,
+                                          "description": p.description,
+                                          "source": p.source} for p in postings])
+        total = len(store.team_postings())
+    finally:
+        store.close()
+    return {"read": len(postings), "added": added, "total": total}
+
+
+def label_cvs(settings: Settings, paths: list[Path], label: str) -> dict:
+    """Label CVs of one category for classifier refreshes; only derived features are stored.
+
+    Returns the category's name, how many were labelled, the files that could not be read
+    (name, message) and the number of team labels in all.
+    """
+    from models.common.paths import BUNDLED_ROOT
+    from models.refresh.classifier import cv_features
+    from models.screening.classifier import CVClassifier
+    from models.screening.documents import DocumentError
+    from models.screening.taxonomy import category_name, normalise_label
+
+    base = CVClassifier.load(BUNDLED_ROOT / "classifier")
+    code = normalise_label(label)
+    if code not in base.classes:
+        names = ", ".join(sorted(category_name(c) for c in base.classes))
+        raise UserError(f"unknown category {label!r}; use one of: {names}")
+    docs = read_inputs(paths, settings)
+    good = [d for d in docs if not isinstance(d, DocumentError)]
+    rejected = [(d.name, d.message) for d in docs if isinstance(d, DocumentError)]
+    if not good:
+        raise UserError("no readable CVs in the files given")
+    x = cv_features(base, [d.text for d in good], embedder_for(settings))
+    store = Store(settings.db_path)
+    try:
+        for doc, row in zip(good, x, strict=True):
+            store.set_labelled_cv(cv_key(doc.text), code, features_blob(row),
+                                  base.metadata.get("version", ""), "cli")
+        total = len(store.labelled_cvs())
+    finally:
+        store.close()
+    return {"category": category_name(code), "labelled": len(good), "rejected": rejected,
+            "total": total}
+
+
+def team_data_summary(settings: Settings) -> dict:
+    from models.screening.taxonomy import category_name
+
+    store = Store(settings.db_path)
+    try:
+        labels = store.labelled_cvs()
+        postings = store.team_postings()
+    finally:
+        store.close()
+    return {"team_postings": len(postings),
+            "labelled_cvs": {category_name(k): v for k, v in
+                             Counter(r["label"] for r in labels).most_common()},
+            "labels_by_source": dict(Counter(r["source"] for r in labels))}
+
+
+def clear_team_data(settings: Settings, *, cvs: bool, postings: bool) -> dict[str, int]:
+    if not (cvs or postings):
+        raise UserError("say what to forget: --cvs, --postings or both")
+    store = Store(settings.db_path)
+    try:
+        return store.clear_team_data(cvs=cvs, postings=postings)
+    finally:
+        store.close()

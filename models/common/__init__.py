@@ -1,0 +1,1 @@
+"""What every model package shares: the sentence embedder, the version registry, paths."""

@@ -1,0 +1,614 @@
+"""Write a job description from a title with the local GPT-2.
+
+Plain top-k / top-p sampling from a small GPT-2 falls into loops ("Sr. Business Development,
+Sr. Business Development, ...") and copies recruiters' contact details from its training ads.
+The decoder here keeps the lineage's sampling (top_k 40, top_p 0.9) and adds the safeguards that
+stop both: a ban on repeating any token n-gram, a repetition penalty over recent tokens, a
+minimum length before the end-of-text token may end the draft, and a contact scrubber on the text.
+Each safeguard is a field of :class:`Decoding`, so the evaluation can show its effect against the
+naive settings.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
+
+from models.common.paths import BUNDLED_ROOT
+from models.generation.contact_scrub import scrub_contacts
+from models.generation.postings import format_prompt
+from models.generation.tokenizer import load_tokenizer
+
+logger = logging.getLogger(__name__)
+
+BUNDLED_GENERATOR_DIR = BUNDLED_ROOT / "generator"
+MAX_TITLE_CHARS = 120
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """Sampling settings; :meth:`naive` is the lineage's plain sampling with no safeguards."""
+
+    top_k: int = 40
+    top_p: float = 0.9
+    temperature: float = 0.8
+    no_repeat_ngram: int = 4
+    repetition_penalty: float = 1.15
+    penalty_window: int = 64
+    min_new_tokens: int = 60
+    scrub_contacts: bool = True
+    #: Logit bonus for the title's words and its family's words, each until it is written once
+    #: (so the bonus widens the vocabulary instead of repeating one word).
+    title_boost: float = 3.0
+    opener: bool = True  # start with a sentence that names the title (varies with the seed)
+    sections: tuple[str, ...] = ("Responsibilities", "Requirements", "Benefits")
+    opening_tokens: int = 60  # the opening paragraph ends at a blank line or this many tokens
+    section_tokens: int = 70
+
+    @classmethod
+    def naive(cls) -> Decoding:
+        return cls(temperature=1.0, no_repeat_ngram=0, repetition_penalty=1.0,
+                   min_new_tokens=0, scrub_contacts=False, title_boost=0.0, opener=False,
+                   sections=())
+
+
+@dataclass
+class Draft:
+    title: str
+    text: str
+    sections: dict[str, str]
+    model: dict[str, str]
+    new_tokens: int
+    seconds: float
+    finished: bool = True  # ended with end-of-text rather than the token limit
+
+    def as_json(self) -> dict:
+        return {"title": self.title, "text": self.text, "sections": self.sections,
+                "model": self.model, "new_tokens": self.new_tokens,
+                "seconds": round(self.seconds, 3)}
+
+
+class TitleError(ValueError):
+    """The title cannot be used as a prompt (empty, too long, control characters)."""
+
+
+def parse_title(raw: str) -> tuple[str, str]:
+    """Split "Data Scientist, remote, fintech" into the title and the extra prompt context."""
+    import unicodedata
+
+    if raw is None or not raw.strip():
+        raise TitleError("Please give a job title, e.g. \"Data Scientist\".")
+    if any(unicodedata.category(ch).startswith("C") for ch in raw):
+        raise TitleError("The job title contains control characters.")
+    text = " ".join(raw.split())
+    if len(text) > MAX_TITLE_CHARS:
+        raise TitleError(f"The job title is longer than {MAX_TITLE_CHARS} characters.")
+    title, _, context = text.partition(",")
+    title = title.strip()
+    if not any(ch.isalpha() for ch in title):
+        raise TitleError("The job title has no letters in it.")
+    return title, context.strip(" ,")
+
+
+def build_prompt(title: str, context: str = "") -> str:
+    prompt = format_prompt(title)
+    if context:
+        prompt += f"{title} ({context})\n\n"
+    return prompt
+
+
+# ------------------------------------------------------------------------------ sections
+SECTION_PATTERNS: dict[str, re.Pattern] = {
+    "responsibilities": re.compile(
+        r"^(key |main |your |core )?(responsibilities|duties|accountabilities|tasks|"
+        r"what you('ll| will) do|the role|role description|job description|about the role|"
+        r"main duties|day to day|job responsibilities|essential functions)\b", re.IGNORECASE),
+    "requirements": re.compile(
+        r"^(key |minimum |preferred |essential |desired |required )?(requirements|"
+        r"qualifications|skills|experience|person specification|who you are|what you('ll| will) "
+        r"need|about you|competencies|education|knowledge|criteria|what we('re| are) looking for|"
+        r"the ideal candidate|you have)\b", re.IGNORECASE),
+    "benefits": re.compile(
+        r"^(our |employee )?(benefits|what we offer|perks|salary|compensation|why join|"
+        r"we offer|pay and benefits|rewards)\b", re.IGNORECASE),
+}
+_HEADING_MAX_CHARS = 60
+
+
+def heading_kind(line: str) -> str | None:
+    if line.lstrip().startswith(("-", "•", "* ", "·")):  # a bullet, not a heading
+        return None
+    stripped = line.strip().strip("#*: ").strip()
+    if not stripped or len(stripped) > _HEADING_MAX_CHARS or stripped.endswith("."):
+        return None
+    for kind, pattern in SECTION_PATTERNS.items():
+        if pattern.match(stripped):
+            return kind
+    return None
+
+
+def split_sections(text: str) -> dict[str, str]:
+    """``{"summary": ..., "responsibilities": ..., ...}`` from recognisable headings."""
+    sections: dict[str, list[str]] = {"summary": []}
+    current = "summary"
+    for line in text.split("\n"):
+        kind = heading_kind(line) if len(line.strip()) <= _HEADING_MAX_CHARS else None
+        if kind is not None:
+            current = kind
+            sections.setdefault(kind, [])
+            rest = line.split(":", 1)[1].strip() if ":" in line else ""
+            if rest:
+                sections[kind].append(rest)
+            continue
+        sections.setdefault(current, []).append(line)
+    out = {k: "\n".join(v).strip() for k, v in sections.items()}
+    return {k: v for k, v in out.items() if v}
+
+
+def section_count(text: str) -> int:
+    return len({k for k in split_sections(text) if k != "summary"})
+
+
+# ------------------------------------------------------------------------------ sampling
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """torch's intra-op thread count set to ``n`` for a block (the worker runs one job at a
+    time, so the process-wide setting is safe to borrow)."""
+    old = torch.get_num_threads()
+    change = bool(n) and n != old
+    if change:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if change:
+            torch.set_num_threads(old)
+
+
+class _RecentPenalty:
+    """CTRL-style repetition penalty over each row's last ``penalty_window`` generated tokens.
+
+    Only the tokens in a row's window are touched (at most ``penalty_window`` of them), so
+    applying it costs a gather and a scatter of a few dozen scores instead of passes over the
+    whole vocabulary at every step.
+    """
+
+    def __init__(self, rows: int, decoding: Decoding, exempt: frozenset[int]):
+        self.counts: list[dict[int, int]] = [{} for _ in range(rows)]
+        self.windows: list[list[int]] = [[] for _ in range(rows)]
+        self.size = decoding.penalty_window
+        self.penalty = decoding.repetition_penalty
+        self.exempt = exempt
+
+    def add(self, row: int, token: int) -> None:
+        window, counts = self.windows[row], self.counts[row]
+        window.append(token)
+        if token not in self.exempt:
+            counts[token] = counts.get(token, 0) + 1
+        if len(window) > self.size:
+            old = window.pop(0)
+            if old not in self.exempt:
+                counts[old] -= 1
+                if not counts[old]:
+                    del counts[old]
+
+    def apply(self, scores: np.ndarray) -> None:
+        for row, counts in enumerate(self.counts):
+            if counts:
+                ids = np.fromiter(counts, dtype=np.intp, count=len(counts))
+                seen = scores[row, ids]
+                scores[row, ids] = np.where(seen > 0, seen / self.penalty, seen * self.penalty)
+
+
+def _top_k_top_p(scores: np.ndarray, top_k: int, top_p: float,
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The top-k / nucleus candidates of each row: (probabilities, token ids), both rows x k.
+
+    Working on the k best tokens only (``topk`` returns them sorted) gives exactly the
+    distribution of masking the full vocabulary, without sorting and scattering all of it at
+    every step.
+    """
+    k = top_k if top_k and top_k < scores.shape[-1] else scores.shape[-1]
+    values, ids = torch.topk(torch.from_numpy(scores), k, dim=-1)
+    values, ids = values.numpy(), ids.numpy()
+    probs = np.exp(values - values[:, :1])
+    probs /= probs.sum(axis=-1, keepdims=True)
+    if top_p < 1.0:
+        before = probs.cumsum(axis=-1) - probs  # mass of the better candidates
+        probs[before >= top_p] = 0.0
+    return probs, ids
+
+
+def _draw(probs: np.ndarray, rng: np.random.Generator) -> int:
+    """Index of one draw from unnormalised ``probs`` (inverse CDF: one uniform, no kernel)."""
+    cumulative = probs.cumsum()
+    total = cumulative[-1]
+    if not (np.isfinite(total) and total > 0):  # NaN logits, or every candidate masked
+        raise ValueError("no token can be sampled (the model's scores are not finite)")
+    pick = int(np.searchsorted(cumulative, rng.random() * total, side="right"))
+    return min(pick, len(probs) - 1)
+
+
+class NgramBan:
+    """Tracks every token n-gram of each row; bans the token that would repeat one."""
+
+    def __init__(self, n: int, rows: int):
+        self.n = n
+        self.seen: list[dict[tuple[int, ...], set[int]]] = [{} for _ in range(rows)]
+
+    def update(self, row: int, tokens: list[int]) -> None:
+        if self.n and len(tokens) >= self.n:
+            key = tuple(tokens[-self.n:-1])
+            self.seen[row].setdefault(key, set()).add(tokens[-1])
+
+    def banned(self, row: int, tokens: list[int]) -> set[int]:
+        if not self.n or len(tokens) < self.n - 1:
+            return set()
+        return self.seen[row].get(tuple(tokens[-(self.n - 1):]), set())
+
+
+# ------------------------------------------------------------------------------ generator
+StepFn = Callable[[torch.Tensor, torch.Tensor, object | None], tuple[torch.Tensor, object]]
+
+
+class JobPostGenerator:
+    """A trained GPT-2 folder plus the decoding that makes it safe to show to users."""
+
+    def __init__(self, model: GPT2LMHeadModel, tokenizer: PreTrainedTokenizerBase, *,
+                 name: str, version: str, folder: Path | None = None,
+                 lexicon: dict | None = None, head_precision: str = "int8",
+                 decode_threads: int = 2):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.name = name
+        self.version = version
+        self.folder = folder
+        self.eos_id = int(model.config.eos_token_id)
+        self.max_positions = int(model.config.n_positions)
+        from models.generation.fast_gpt2 import FastGPT2
+
+        self.fast = FastGPT2(self.model, head_precision)
+        self.structural_ids = self._structural_ids()
+        self.lexicon = lexicon or {}
+        #: Threads while decoding (0: leave the process setting alone, as a refresh child
+        #: does). The per-step scoring runs in numpy, so mostly the layer matmuls use them:
+        #: two beat one by ~20 % at batch 1 on an idle 2-core machine, and by ~4 % with a
+        #: nice-19 busy loop on the other core (docs/benchmarks.md).
+        self.decode_threads = decode_threads
+
+    def _structural_ids(self) -> frozenset[int]:
+        """Tokens that are only whitespace or punctuation: line breaks and bullets must repeat
+        in a structured posting, so the repetition penalty leaves them alone."""
+        out = set()
+        self.token_text = [self.tokenizer.decode([i]) for i in range(len(self.tokenizer))]
+        for token_id, text in enumerate(self.token_text):
+            if not any(ch.isalnum() for ch in text):
+                out.add(token_id)
+        out.discard(self.eos_id)
+        return frozenset(out)
+
+    @classmethod
+    def load(cls, folder: Path | None = None, *, head_precision: str = "int8",
+             decode_threads: int = 2) -> JobPostGenerator:
+        from models.common.embeddings import configure_threads
+
+        configure_threads()
+        folder = Path(folder) if folder else BUNDLED_GENERATOR_DIR
+        if not (folder / "config.json").is_file():
+            raise FileNotFoundError(f"no generator model in {folder}")
+        model = GPT2LMHeadModel.from_pretrained(str(folder), dtype=torch.float32)
+        tokenizer = load_tokenizer(folder)
+        info_path = folder / "hirebot_generator.json"
+        info = json.loads(info_path.read_text()) if info_path.is_file() else {}
+        from models.generation.title_lexicon import load_lexicon
+
+        return cls(model, tokenizer, name=info.get("name", "hirebot-jd-gpt2"),
+                   version=info.get("version", "unversioned"), folder=folder,
+                   lexicon=load_lexicon(folder), head_precision=head_precision,
+                   decode_threads=decode_threads)
+
+    @property
+    def model_info(self) -> dict[str, str]:
+        return {"name": self.name, "version": self.version}
+
+    # --------------------------------------------------------------------------- public
+    def write(self, raw_title: str, *, seed: int = 0, max_new_tokens: int = 400,
+              decoding: Decoding | None = None,
+              on_text: Callable[[str], None] | None = None) -> Draft:
+        """One draft; ``on_text`` receives the scrubbed text so far, a line at a time."""
+        title, context = parse_title(raw_title)
+        return self.write_batch([(title, context)], seeds=[seed], max_new_tokens=max_new_tokens,
+                                decoding=decoding, on_text=on_text)[0]
+
+    def write_batch(self, titles: list[tuple[str, str]], *, seeds: list[int],
+                    max_new_tokens: int = 400, decoding: Decoding | None = None,
+                    on_text: Callable[[str], None] | None = None,
+                    use_fast: bool = True) -> list[Draft]:
+        decoding = decoding or Decoding()
+        start = time.monotonic()
+        prompts = [build_prompt(t, c) for t, c in titles]
+        prompt_ids = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        budget = self.max_positions - max(len(p) for p in prompt_ids)
+        max_new_tokens = max(1, min(max_new_tokens, budget))
+        streamer = _LineStreamer(self, on_text, decoding) if on_text else None
+        boosts = [self.steering_ids(t) for t, _ in titles] if decoding.title_boost else None
+        plans = None
+        if decoding.sections or decoding.opener:
+            plans = [_RowPlan(self, decoding, t, seed) for (t, _), seed in zip(titles, seeds,
+                                                                                strict=True)]
+        with torch_threads(self.decode_threads):
+            outputs, finished = self._sample(prompt_ids, seeds, max_new_tokens, decoding,
+                                             streamer, use_fast=use_fast, boosts=boosts,
+                                             plans=plans)
+        seconds = time.monotonic() - start
+        drafts = []
+        for (title, context), new_ids, done in zip(titles, outputs, finished, strict=True):
+            text = self.render(new_ids, decoding, context=context, title=title)
+            drafts.append(Draft(title=title, text=text, sections=split_sections(text),
+                                model=self.model_info, new_tokens=len(new_ids), seconds=seconds,
+                                finished=done))
+        if streamer:
+            streamer.finish(drafts[0].text)
+        return drafts
+
+    def render(self, new_ids: list[int], decoding: Decoding, *, context: str = "",
+               title: str = "") -> str:
+        text = self.tokenizer.decode(new_ids, skip_special_tokens=True)
+        if context:
+            text = f"{title} ({context})\n\n{text}"
+        if decoding.scrub_contacts:
+            text = scrub_contacts(text)
+        return _tidy(text)
+
+    def steering_ids(self, title: str) -> list[int]:
+        """Tokens of the title's words and its family's words, with and without capitals."""
+        from models.generation.title_lexicon import steering_words
+
+        ids: set[int] = set()
+        for word in steering_words(title, self.lexicon):
+            for variant in (f" {word}", f" {word.capitalize()}"):
+                encoded = self.tokenizer(variant, add_special_tokens=False)["input_ids"]
+                # Only whole-word tokens: boosting a word's first fragment (" Bo" of " Bour...")
+                # makes the model spell invented names.
+                if len(encoded) == 1 and encoded[0] not in self.structural_ids:
+                    ids.add(encoded[0])
+        ids.discard(self.eos_id)
+        return sorted(ids)
+
+    def _same_word(self, ids: list[int]) -> dict[int, list[int]]:
+        """Each steering token -> every steering token spelling the same word (" chef",
+        " Chef")."""
+        groups: dict[str, list[int]] = {}
+        for token_id in ids:
+            groups.setdefault(self.token_text[token_id].strip().lower(), []).append(token_id)
+        return {token_id: group for group in groups.values() for token_id in group}
+
+    # --------------------------------------------------------------------------- sampling
+    @torch.no_grad()
+    def _sample(self, prompt_ids: list[list[int]], seeds: list[int], max_new_tokens: int,
+                decoding: Decoding, streamer: _LineStreamer | None, *, use_fast: bool = True,
+                boosts: list[list[int]] | None = None,
+                plans: list[_RowPlan] | None = None) -> tuple[list[list[int]], list[bool]]:
+        rows = len(prompt_ids)
+        vocab = len(self.tokenizer)
+        bias = None
+        spelling: list[dict[int, list[int]]] = [{} for _ in range(rows)]
+        if boosts and decoding.title_boost:
+            bias = np.zeros((rows, vocab), dtype=np.float32)
+            for r, ids_r in enumerate(boosts):
+                if ids_r:
+                    bias[r, ids_r] = decoding.title_boost
+                    spelling[r] = self._same_word(ids_r)
+        # numpy wants a non-negative seed; any int the CLI accepts maps to one.
+        rngs = [np.random.default_rng(int(s) & 0xFFFF_FFFF_FFFF_FFFF) for s in seeds]
+        width = max(len(p) for p in prompt_ids)
+        ids = torch.full((rows, width), self.eos_id, dtype=torch.long)
+        # The whole mask is allocated once; each step passes a view of one more column.
+        mask = torch.ones((rows, width + max_new_tokens), dtype=torch.long)
+        mask[:, :width] = 0
+        for r, p in enumerate(prompt_ids):  # left padding keeps every row's last token aligned
+            ids[r, width - len(p):] = torch.tensor(p)
+            mask[r, width - len(p):width] = 1
+        step: StepFn = self.fast.step if use_fast else self._hf_step
+        logits, state = step(ids, mask[:, :width], None)
+        new = torch.empty((rows, 1), dtype=torch.long)
+        new_np = new.numpy()
+        generated: list[list[int]] = [[] for _ in range(rows)]
+        history = [list(p) for p in prompt_ids]
+        ban = NgramBan(decoding.no_repeat_ngram, rows)
+        for r in range(rows):
+            for i in range(len(history[r])):
+                ban.update(r, history[r][: i + 1])
+        done = [False] * rows
+        penalty = None
+        if decoding.repetition_penalty != 1.0:
+            penalty = _RecentPenalty(rows, decoding, self.structural_ids)
+        inverse_temperature = np.float32(1.0 / max(decoding.temperature, 1e-5))
+        for t in range(max_new_tokens):
+            # numpy for the per-step scoring: each op here is ~1 us against ~5-10 us of
+            # framework dispatch for the same op on a tensor, and there are a dozen per step.
+            scores = logits.float().numpy()[:, :vocab] * inverse_temperature
+            if bias is not None:
+                scores += bias
+            if penalty is not None:
+                penalty.apply(scores)
+            for r in range(rows):
+                if t < decoding.min_new_tokens or (plans and not plans[r].may_end()):
+                    scores[r, self.eos_id] = -np.inf
+                banned = ban.banned(r, history[r])
+                if banned:
+                    scores[r, list(banned)] = -np.inf
+            probs, candidates = _top_k_top_p(scores, decoding.top_k, decoding.top_p)
+            for r in range(rows):
+                if done[r]:
+                    new_np[r, 0] = self.eos_id
+                    continue
+                forced = plans[r].next_forced() if plans else None
+                if forced is not None:
+                    token = forced
+                else:
+                    token = int(candidates[r, _draw(probs[r], rngs[r])])
+                new_np[r, 0] = token
+                if token == self.eos_id:
+                    done[r] = True
+                    continue
+                generated[r].append(token)
+                history[r].append(token)
+                if forced is None and token in spelling[r]:
+                    # The model wrote a steering word: it gets no more help, in any spelling.
+                    # (Words the opener or a heading forced in keep theirs.)
+                    bias[r, spelling[r][token]] = 0.0
+                ban.update(r, history[r])
+                if penalty is not None:
+                    penalty.add(r, token)
+                if plans and forced is None and plans[r].after_sampled(token):
+                    done[r] = True  # the last section is complete
+            if streamer:
+                streamer.feed(generated[0])
+            if all(done):
+                break
+            logits, state = step(new, mask[:, :width + t + 1], state)
+        return generated, done
+
+    def _hf_step(self, ids: torch.Tensor, mask: torch.Tensor, past: object | None):
+        """Reference step through the unmodified Hugging Face model."""
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, -ids.shape[1]:]
+        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
+                         past_key_values=past, use_cache=True)
+        return out.logits[:, -1, :], out.past_key_values
+
+    def naive_generate(self, titles: list[tuple[str, str]], *, seed: int,
+                       max_new_tokens: int = 400) -> list[Draft]:
+        """The lineage's way: fp32 ``generate()`` with top_k 40 / top_p 0.9, nothing else."""
+        start = time.monotonic()
+        prompts = [build_prompt(t, c) for t, c in titles]
+        self.tokenizer.padding_side = "left"
+        enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        budget = self.max_positions - enc["input_ids"].shape[1]
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            out = self.model.generate(
+                input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], do_sample=True,
+                top_k=40, top_p=0.9, max_new_tokens=max(1, min(max_new_tokens, budget)),
+                pad_token_id=self.eos_id, eos_token_id=self.eos_id,
+            )
+        seconds = time.monotonic() - start
+        drafts = []
+        naive = Decoding.naive()
+        for (title, context), row in zip(titles, out, strict=True):
+            new_ids = row[enc["input_ids"].shape[1]:].tolist()
+            finished = self.eos_id in new_ids
+            if finished:
+                new_ids = new_ids[: new_ids.index(self.eos_id)]
+            text = self.render(new_ids, naive, context=context, title=title)
+            drafts.append(Draft(title, text, split_sections(text), self.model_info,
+                                len(new_ids), seconds, finished))
+        return drafts
+
+
+OPENERS = (
+    "We are looking for {a} {title} to join our team.",
+    "An exciting opportunity has arisen for {a} {title} to join our team.",
+    "We are recruiting {a} {title}.",
+    "As {a} {title}, you will",
+)
+MIN_SECTION_TOKENS = 25
+OVERRUN = 25  # past its budget, a part may run this far to finish its sentence
+
+
+def _article(title: str) -> str:
+    return "an" if title[:1].lower() in "aeiou" else "a"
+
+
+class _RowPlan:
+    """Section-by-section decoding for one draft: an opener that names the title, then one
+    heading at a time. The model writes each part; a part ends at a blank line (or its token
+    budget), and the next heading is fed in as forced tokens."""
+
+    def __init__(self, generator: JobPostGenerator, decoding: Decoding, title: str, seed: int):
+        self.tokenizer = generator.tokenizer
+        self.token_text = generator.token_text
+        self.decoding = decoding
+        self.headings = list(decoding.sections)
+        self.queue: list[int] = []
+        if decoding.opener:
+            opener = OPENERS[seed % len(OPENERS)].format(a=_article(title), title=title)
+            self.queue = self._encode(opener)
+        self.part = 0  # 0 = opening paragraph, then one per heading
+        self.part_tokens = 0
+        self.part_text = ""
+
+    def _encode(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def may_end(self) -> bool:
+        return self.part >= len(self.headings)
+
+    def next_forced(self) -> int | None:
+        return self.queue.pop(0) if self.queue else None
+
+    def after_sampled(self, token: int) -> bool:
+        """Track the part being written; True when the last part is complete."""
+        if not self.headings:  # opener only: the model writes the rest freely
+            return False
+        self.part_tokens += 1
+        self.part_text += self.token_text[token]
+        limit = self.decoding.opening_tokens if self.part == 0 else self.decoding.section_tokens
+        blank_line = "\n\n" in self.part_text.lstrip() and self.part_tokens >= MIN_SECTION_TOKENS
+        over = self.part_tokens >= limit
+        at_break = self.part_text.endswith("\n") or self.part_text.rstrip().endswith(".")
+        if not (blank_line or (over and at_break) or self.part_tokens >= limit + OVERRUN):
+            return False
+        if self.part >= len(self.headings):
+            return True
+        lead = "" if self.part_text.endswith("\n\n") else (
+            "\n" if self.part_text.endswith("\n") else "\n\n")
+        self.queue = self._encode(f"{lead}{self.headings[self.part]}:\n")
+        self.part += 1
+        self.part_tokens = 0
+        self.part_text = ""
+        return False
+
+
+def _tidy(text: str) -> str:
+    lines = [line.rstrip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+@dataclass
+class _LineStreamer:
+    """Emits the scrubbed draft a completed line at a time, so no half URL is ever shown."""
+
+    generator: JobPostGenerator
+    on_text: Callable[[str], None]
+    decoding: Decoding
+    shown: str = ""
+
+    def feed(self, ids: list[int]) -> None:
+        if not ids or "\n" not in self.generator.token_text[ids[-1]]:
+            return
+        text = self.generator.tokenizer.decode(ids, skip_special_tokens=True)
+        complete = text[: text.rfind("\n")]
+        if self.decoding.scrub_contacts:
+            complete = scrub_contacts(complete)
+        complete = _tidy(complete)
+        if complete and complete != self.shown:
+            self.shown = complete
+            self.on_text(complete)
+
+    def finish(self, final: str) -> None:
+        if final != self.shown:
+            self.shown = final
+            self.on_text(final)

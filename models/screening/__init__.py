@@ -1,0 +1,1 @@
+"""CV screening: reading uploads, the MiniLM + SVM classifier, role mapping, evidence, verdicts."""
