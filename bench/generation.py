@@ -55,7 +55,7 @@ def naive_tokens_per_second(generator, batch: int, tokens: int, repeats: int) ->
 def hirebot_tokens_per_second(generator, batch: int, tokens: int, repeats: int) -> float:
     from dataclasses import replace
 
-    from models.generation.generator import Decoding
+    from models.generation.sampling import Decoding
 
     # Every safeguard stays on, but the draft may not end early (no end-of-text, no last
     # section), so both paths emit exactly ``tokens`` new tokens.

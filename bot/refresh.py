@@ -1,19 +1,30 @@
-"""Entry points kept at their old import path: ``python -m bot.refresh KIND`` (the training
-process every refresh starts) and ``bot.refresh:scheduled_refresh`` (the job reference stored in
-existing databases' schedules). An entry point, like ``bot/cli``: it sits above every layer."""
+"""Entry points kept at their old import path: ``python -m bot.refresh KIND [--force]`` (the
+training process every refresh starts) and ``bot.refresh:scheduled_refresh`` (the job reference
+stored in existing databases' schedules). An entry point, like ``bot/cli``: it sits above every
+layer, and the training process it starts imports no Slack code.
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
 
-from bot.services.refresh_child import main
+
+def main(argv: list[str] | None = None) -> int:
+    from bot.services.refresh_child import run_child
+
+    parser = argparse.ArgumentParser(prog="python -m bot.refresh")
+    parser.add_argument("kind", choices=("classifier", "generator"))
+    parser.add_argument("--force", action="store_true")
+    args = parser.parse_args(argv)
+    return run_child(args.kind, force=args.force)
 
 
 def scheduled_refresh(kind: str) -> dict:
     """The schedules' job function: a refresh whose report goes to the admin channel."""
     from bot.config import get_settings
     from bot.services.refresh import spawn_refresh
-    from bot.slack.refresh_report import admin_reporter  # not in the training process
+    from bot.slack.refresh_report import admin_reporter
 
     settings = get_settings()
     return spawn_refresh(kind, settings, reporter=admin_reporter(settings))

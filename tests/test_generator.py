@@ -11,6 +11,7 @@ import torch
 
 from bot.cli import main
 from models.generation.contact_scrub import contains_contact, scrub_contacts
+from models.generation.evaluation import distinct_2, evaluate_generator, head_word, is_degenerate
 from models.generation.generator import (
     BUNDLED_GENERATOR_DIR,
     Decoding,
@@ -18,10 +19,7 @@ from models.generation.generator import (
     TitleError,
     _RowPlan,
     parse_title,
-    section_count,
-    split_sections,
 )
-from models.generation.evaluation import distinct_2, evaluate_generator, head_word, is_degenerate
 from models.generation.postings import (
     Posting,
     balance_nhs,
@@ -30,6 +28,7 @@ from models.generation.postings import (
     read_postings_file,
     split,
 )
+from models.generation.sections import section_count, split_sections
 
 TITLES = ["Data Scientist", "Registered Nurse", "Pastry Chef", "Software Engineer"]
 FILLER = ["patients", "models", "pastry", "code", "team", "reports", "clients", "quality"]
@@ -346,7 +345,7 @@ def test_any_integer_seed_is_accepted_and_reproducible(tiny_generator):
 def test_a_step_with_no_finite_score_fails_loudly():
     import numpy as np
 
-    from models.generation.generator import _draw
+    from models.generation.sampling import _draw
 
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError):

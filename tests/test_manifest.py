@@ -53,7 +53,7 @@ class RecordingApp:
 def registered() -> RecordingApp:
     app = RecordingApp()
     for module in MODULES:
-        module.register(app)
+        module.register(app, None)  # listeners only close over the bot
     return app
 
 
@@ -79,7 +79,7 @@ def test_every_event_is_subscribed_and_every_subscription_handled():
 
 
 def test_actions_need_interactivity_and_each_button_has_a_listener():
-    from bot import slack_format as fmt
+    from bot.slack import format as fmt
 
     assert manifest()["settings"]["interactivity"]["is_enabled"] is True
     buttons = {fmt.REGENERATE, fmt.APPROVE, fmt.JD_UP, fmt.JD_DOWN, fmt.VERDICT_UP,

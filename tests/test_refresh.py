@@ -23,15 +23,15 @@ import pytest
 
 from bot.cli import main
 from bot.config import Settings
-from bot.storage import Store
 from bot.services.team_data import features_blob, label_from_vote, record_vote_label
+from bot.storage import Store
 from models.common.paths import BUNDLED_ROOT
-from models.screening.classifier import CVClassifier
+from models.common.registry import BUNDLED, Registry
+from models.generation.postings import Posting
 from models.refresh.classifier import load_refresh_rows
 from models.refresh.generator import GeneratorRefreshConfig, load_anchor, training_mix
-from models.generation.postings import Posting
 from models.refresh.pipeline import GateTolerance, TeamCV, refresh_classifier, refresh_generator
-from models.common.registry import BUNDLED, Registry
+from models.screening.classifier import CVClassifier
 from tests.conftest import CVS
 
 CLASSIFIER_DIR = BUNDLED_ROOT / "classifier"
@@ -263,8 +263,8 @@ def test_data_commands_store_postings_and_derived_cv_labels(tmp_path, capsys):
 @pytest.mark.slow
 def test_kill_9_of_the_refresh_process_leaves_the_active_model_and_the_next_refresh_works(
         tmp_path, rows, base_version):
-    from bot.services.versions import registry_for
     from bot.services.refresh import child_environment, spawn_refresh
+    from bot.services.versions import registry_for
 
     settings = Settings(data_dir=tmp_path / "data")
     store = Store(settings.db_path)
@@ -288,8 +288,8 @@ def test_kill_9_of_the_refresh_process_leaves_the_active_model_and_the_next_refr
 
     from pydantic import SecretStr
 
-    from bot.slack.local_slack import LocalSlack
     from bot.cli.app import build_app
+    from bot.slack.local_slack import LocalSlack
 
     local = LocalSlack().start()
     try:  # the bot's next start cleans up

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.config import Settings
-from bot.slack.local_slack import LocalSlack, SlackSender
-from bot.services.model_service import ModelService
 from bot.cli.app import build_app
+from bot.config import Settings
+from bot.services.model_service import ModelService
 from bot.slack.app import HttpServer
+from bot.slack.local_slack import LocalSlack, SlackSender
 from tests.conftest import CVS
 
 CHANNEL = "C0HR"
@@ -463,8 +463,8 @@ def test_hirebot_refresh_is_for_admins_and_its_report_and_plot_reach_the_admin_c
         tmp_path, models):
     import numpy as np
 
-    from bot.storage import Store
     from bot.services.team_data import features_blob
+    from bot.storage import Store
     from models.common.paths import BUNDLED_ROOT
     from models.refresh.classifier import load_refresh_rows
 

@@ -8,7 +8,6 @@ process needs no Slack client.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -97,25 +96,22 @@ def run_refresh(kind: str, settings: Settings, *, force: bool = False):
     return outcome
 
 
-def main(argv: list[str] | None = None) -> int:
+def run_child(kind: str, *, force: bool = False) -> int:
+    """The whole child: lowest priority, one refresh, its outcome on stdout; the exit code."""
     from models.refresh.pipeline import RefreshOutcome
 
-    parser = argparse.ArgumentParser(prog="python -m bot.refresh")
-    parser.add_argument("kind", choices=("classifier", "generator"))
-    parser.add_argument("--force", action="store_true")
-    args = parser.parse_args(argv)
     settings = get_settings()
     configure_logging(settings.log_level)
     # lowest priority first thing (not preexec_fn: the bot that spawns this has threads)
     os.setpriority(os.PRIO_PROCESS, 0, max(os.getpriority(os.PRIO_PROCESS, 0),
                                            settings.refresh_nice))
     try:
-        outcome = run_refresh(args.kind, settings, force=args.force)
+        outcome = run_refresh(kind, settings, force=force)
     except RefreshBusy as exc:
         print(f"hirebot: {exc}", file=sys.stderr)
         return EXIT_BUSY
     except Exception as exc:  # noqa: BLE001 - always leave an outcome for the parent
-        logger.exception("the %s refresh failed", args.kind)
-        outcome = RefreshOutcome(args.kind, "-", "failed", f"{type(exc).__name__}: {exc}", "")
+        logger.exception("the %s refresh failed", kind)
+        outcome = RefreshOutcome(kind, "-", "failed", f"{type(exc).__name__}: {exc}", "")
     print(OUTCOME_MARK + json.dumps(outcome.to_json()), flush=True)
     return 0 if outcome.decision != "failed" else 1

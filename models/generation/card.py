@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from models.generation.generator import Decoding
+from models.generation.sampling import Decoding
 
 
 def _load(path: Path) -> dict:

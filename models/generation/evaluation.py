@@ -18,8 +18,9 @@ import numpy as np
 from tqdm import tqdm
 
 from models.generation.contact_scrub import contains_contact
-from models.generation.generator import Decoding, Draft, JobPostGenerator, section_count
+from models.generation.generator import Decoding, Draft, JobPostGenerator
 from models.generation.postings import Posting, PostingCorpus
+from models.generation.sections import section_count
 from models.generation.title_lexicon import _singular, head_word
 from models.generation.training import bits_per_char
 

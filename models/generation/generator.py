@@ -15,8 +15,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,39 +26,21 @@ from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
 from models.common.paths import BUNDLED_ROOT
 from models.generation.contact_scrub import scrub_contacts
 from models.generation.postings import format_prompt
+from models.generation.sampling import (
+    Decoding,
+    NgramBan,
+    _draw,
+    _RecentPenalty,
+    _top_k_top_p,
+    torch_threads,
+)
+from models.generation.sections import split_sections
 from models.generation.tokenizer import load_tokenizer
 
 logger = logging.getLogger(__name__)
 
 BUNDLED_GENERATOR_DIR = BUNDLED_ROOT / "generator"
 MAX_TITLE_CHARS = 120
-
-
-@dataclass(frozen=True)
-class Decoding:
-    """Sampling settings; :meth:`naive` is the lineage's plain sampling with no safeguards."""
-
-    top_k: int = 40
-    top_p: float = 0.9
-    temperature: float = 0.8
-    no_repeat_ngram: int = 4
-    repetition_penalty: float = 1.15
-    penalty_window: int = 64
-    min_new_tokens: int = 60
-    scrub_contacts: bool = True
-    #: Logit bonus for the title's words and its family's words, each until it is written once
-    #: (so the bonus widens the vocabulary instead of repeating one word).
-    title_boost: float = 3.0
-    opener: bool = True  # start with a sentence that names the title (varies with the seed)
-    sections: tuple[str, ...] = ("Responsibilities", "Requirements", "Benefits")
-    opening_tokens: int = 60  # the opening paragraph ends at a blank line or this many tokens
-    section_tokens: int = 70
-
-    @classmethod
-    def naive(cls) -> Decoding:
-        return cls(temperature=1.0, no_repeat_ngram=0, repetition_penalty=1.0,
-                   min_new_tokens=0, scrub_contacts=False, title_boost=0.0, opener=False,
-                   sections=())
 
 
 @dataclass
@@ -105,156 +86,6 @@ def build_prompt(title: str, context: str = "") -> str:
     if context:
         prompt += f"{title} ({context})\n\n"
     return prompt
-
-
-# ------------------------------------------------------------------------------ sections
-SECTION_PATTERNS: dict[str, re.Pattern] = {
-    "responsibilities": re.compile(
-        r"^(key |main |your |core )?(responsibilities|duties|accountabilities|tasks|"
-        r"what you('ll| will) do|the role|role description|job description|about the role|"
-        r"main duties|day to day|job responsibilities|essential functions)\b", re.IGNORECASE),
-    "requirements": re.compile(
-        r"^(key |minimum |preferred |essential |desired |required )?(requirements|"
-        r"qualifications|skills|experience|person specification|who you are|what you('ll| will) "
-        r"need|about you|competencies|education|knowledge|criteria|what we('re| are) looking for|"
-        r"the ideal candidate|you have)\b", re.IGNORECASE),
-    "benefits": re.compile(
-        r"^(our |employee )?(benefits|what we offer|perks|salary|compensation|why join|"
-        r"we offer|pay and benefits|rewards)\b", re.IGNORECASE),
-}
-_HEADING_MAX_CHARS = 60
-
-
-def heading_kind(line: str) -> str | None:
-    if line.lstrip().startswith(("-", "•", "* ", "·")):  # a bullet, not a heading
-        return None
-    stripped = line.strip().strip("#*: ").strip()
-    if not stripped or len(stripped) > _HEADING_MAX_CHARS or stripped.endswith("."):
-        return None
-    for kind, pattern in SECTION_PATTERNS.items():
-        if pattern.match(stripped):
-            return kind
-    return None
-
-
-def split_sections(text: str) -> dict[str, str]:
-    """``{"summary": ..., "responsibilities": ..., ...}`` from recognisable headings."""
-    sections: dict[str, list[str]] = {"summary": []}
-    current = "summary"
-    for line in text.split("\n"):
-        kind = heading_kind(line) if len(line.strip()) <= _HEADING_MAX_CHARS else None
-        if kind is not None:
-            current = kind
-            sections.setdefault(kind, [])
-            rest = line.split(":", 1)[1].strip() if ":" in line else ""
-            if rest:
-                sections[kind].append(rest)
-            continue
-        sections.setdefault(current, []).append(line)
-    out = {k: "\n".join(v).strip() for k, v in sections.items()}
-    return {k: v for k, v in out.items() if v}
-
-
-def section_count(text: str) -> int:
-    return len({k for k in split_sections(text) if k != "summary"})
-
-
-# ------------------------------------------------------------------------------ sampling
-@contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """torch's intra-op thread count set to ``n`` for a block (the worker runs one job at a
-    time, so the process-wide setting is safe to borrow)."""
-    old = torch.get_num_threads()
-    change = bool(n) and n != old
-    if change:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        if change:
-            torch.set_num_threads(old)
-
-
-class _RecentPenalty:
-    """CTRL-style repetition penalty over each row's last ``penalty_window`` generated tokens.
-
-    Only the tokens in a row's window are touched (at most ``penalty_window`` of them), so
-    applying it costs a gather and a scatter of a few dozen scores instead of passes over the
-    whole vocabulary at every step.
-    """
-
-    def __init__(self, rows: int, decoding: Decoding, exempt: frozenset[int]):
-        self.counts: list[dict[int, int]] = [{} for _ in range(rows)]
-        self.windows: list[list[int]] = [[] for _ in range(rows)]
-        self.size = decoding.penalty_window
-        self.penalty = decoding.repetition_penalty
-        self.exempt = exempt
-
-    def add(self, row: int, token: int) -> None:
-        window, counts = self.windows[row], self.counts[row]
-        window.append(token)
-        if token not in self.exempt:
-            counts[token] = counts.get(token, 0) + 1
-        if len(window) > self.size:
-            old = window.pop(0)
-            if old not in self.exempt:
-                counts[old] -= 1
-                if not counts[old]:
-                    del counts[old]
-
-    def apply(self, scores: np.ndarray) -> None:
-        for row, counts in enumerate(self.counts):
-            if counts:
-                ids = np.fromiter(counts, dtype=np.intp, count=len(counts))
-                seen = scores[row, ids]
-                scores[row, ids] = np.where(seen > 0, seen / self.penalty, seen * self.penalty)
-
-
-def _top_k_top_p(scores: np.ndarray, top_k: int, top_p: float,
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """The top-k / nucleus candidates of each row: (probabilities, token ids), both rows x k.
-
-    Working on the k best tokens only (``topk`` returns them sorted) gives exactly the
-    distribution of masking the full vocabulary, without sorting and scattering all of it at
-    every step.
-    """
-    k = top_k if top_k and top_k < scores.shape[-1] else scores.shape[-1]
-    values, ids = torch.topk(torch.from_numpy(scores), k, dim=-1)
-    values, ids = values.numpy(), ids.numpy()
-    probs = np.exp(values - values[:, :1])
-    probs /= probs.sum(axis=-1, keepdims=True)
-    if top_p < 1.0:
-        before = probs.cumsum(axis=-1) - probs  # mass of the better candidates
-        probs[before >= top_p] = 0.0
-    return probs, ids
-
-
-def _draw(probs: np.ndarray, rng: np.random.Generator) -> int:
-    """Index of one draw from unnormalised ``probs`` (inverse CDF: one uniform, no kernel)."""
-    cumulative = probs.cumsum()
-    total = cumulative[-1]
-    if not (np.isfinite(total) and total > 0):  # NaN logits, or every candidate masked
-        raise ValueError("no token can be sampled (the model's scores are not finite)")
-    pick = int(np.searchsorted(cumulative, rng.random() * total, side="right"))
-    return min(pick, len(probs) - 1)
-
-
-class NgramBan:
-    """Tracks every token n-gram of each row; bans the token that would repeat one."""
-
-    def __init__(self, n: int, rows: int):
-        self.n = n
-        self.seen: list[dict[tuple[int, ...], set[int]]] = [{} for _ in range(rows)]
-
-    def update(self, row: int, tokens: list[int]) -> None:
-        if self.n and len(tokens) >= self.n:
-            key = tuple(tokens[-self.n:-1])
-            self.seen[row].setdefault(key, set()).add(tokens[-1])
-
-    def banned(self, row: int, tokens: list[int]) -> set[int]:
-        if not self.n or len(tokens) < self.n - 1:
-            return set()
-        return self.seen[row].get(tuple(tokens[-(self.n - 1):]), set())
 
 
 # ------------------------------------------------------------------------------ generator
