@@ -114,3 +114,27 @@ def test_reinstalling_the_schedules_keeps_a_run_missed_while_the_bot_was_down(tm
     assert job.next_run_time > dt.datetime.now(dt.UTC) and job.next_run_time.minute == 30
     second.remove_all_jobs()
     second.shutdown()
+
+
+def test_stored_schedules_still_name_importable_job_functions(tmp_path):
+    """A database written before a refactor keeps its job references (module:function);
+    each must still import, or APScheduler drops the job on the next start."""
+    from apscheduler.util import ref_to_obj
+
+    import bot.refresh
+    import bot.scheduler
+
+    settings = Settings(data_dir=tmp_path / "data")
+    scheduler = build_scheduler(settings)
+    scheduler.start(paused=True)
+    install_schedules(scheduler, settings)
+    scheduler.shutdown()
+    reopened = build_scheduler(settings)
+    reopened.start(paused=True)
+    refs = {job.id: job.func_ref for job in reopened.get_jobs()}
+    reopened.shutdown()
+    assert refs == {"retention": "bot.scheduler:purge_expired",
+                    "refresh-classifier": "bot.refresh:scheduled_refresh",
+                    "refresh-generator": "bot.refresh:scheduled_refresh"}
+    assert ref_to_obj(refs["retention"]) is bot.scheduler.purge_expired
+    assert ref_to_obj(refs["refresh-generator"]) is bot.refresh.scheduled_refresh

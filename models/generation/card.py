@@ -130,7 +130,7 @@ def write_generator_card(folder: Path) -> Path:
     lines += [
         "## Decoding",
         "",
-        "`models/generator.py` keeps the lineage's sampling (top_k 40, top_p 0.9) and adds: a "
+        "`models/generation/` keeps the lineage's sampling (top_k 40, top_p 0.9) and adds: a "
         "ban on repeating any 4-token n-gram, a repetition penalty of 1.15 on the word tokens "
         "among the last 64 (line breaks and bullets exempt), temperature 0.8, no end-of-text "
         "before 60 tokens, an opener sentence that names the title, section-by-section decoding "

@@ -267,7 +267,8 @@ and parameters in JSON: nothing in this folder is unpickled.
 
 ## Data
 - `{meta['data']}`: {m['n_cvs']} CVs after removing exact duplicate texts,
-  {m['n_classes']} categories (`models/taxonomy.py` maps both label sets onto one taxonomy).
+  {m['n_classes']} categories (`models/screening/taxonomy.py` maps both label sets onto one
+  taxonomy).
 - Sources: `resumes/kaggle_livecareer_resume_text_from_pdf.csv` (livecareer, 24 industries) and
   `resumes/UpdatedResumeDataSet.csv` (166 unique of 962 rows, 25 tech-leaning roles), from
   `../shared/data` (see its MANIFEST.tsv for origin; no license stated, so only derived weights,
