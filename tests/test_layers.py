@@ -116,7 +116,7 @@ def violations(sources: dict[str, str]) -> list[str]:
                 way = "sideways" if ROOMS[target_room][0] == ROOMS[room][0] else "up"
                 problems.append(f"{module}:{line} imports {target} ({way}: {room} -> "
                                 f"{target_room})")
-    problems.extend(f"import circle: {' -> '.join(cycle)}" for cycle in _cycles(graph))
+    problems.extend(f"import circle among: {', '.join(cycle)}" for cycle in _cycles(graph))
     return problems
 
 
