@@ -1,7 +1,7 @@
 """Byte-identical outputs across refactors: the CLI's JSON for fixed inputs is pinned.
 
-Recorded once with ``python tests/test_golden.py`` (before code moves); every later change must
-reproduce it exactly. A deliberate change of output (a retrained model, a new JSON field)
+Recorded with ``python tests/test_golden.py`` on the tree before the code moved (d061308, the
+layer refactor's parent); every later change must reproduce it exactly. A deliberate change of output (a retrained model, a new JSON field)
 re-records it in the same commit, so the diff shows what users will see differ.
 """
 
@@ -35,23 +35,42 @@ CASES: dict[str, list[str]] = {
     "jobpost-nurse": ["jobpost", "Registered Nurse, night shifts", "--json", "--seed", "3"],
     "jobpost-forklift": ["jobpost", "Forklift Operator", "--json", "--seed", "3", "--n", "2"],
     "status": ["status", "--json"],
+    # what a person reads in the terminal
+    "screen-table": ["screen", *(str(CVS / f) for f in CV_FILES), "--role", "Accountant"],
+    "jobpost-text": ["jobpost", "Data Scientist", "--seed", "3"],
+    "status-text": ["status"],
+    "models-list": ["models", "list"],
+    "data-list": ["data", "list"],
+    "help": ["--help"],
+    "train-help": ["train", "--help"],
+    "bad-role": ["screen", str(CVS / "sample_resume.txt"), "--role", " "],
+    "bad-version": ["models", "promote", "nope"],
 }
 
 WALL_CLOCK = re.compile(r'(, )"seconds": [0-9.]+')
 
 
 def run_cli(argv: list[str], data_dir: Path) -> dict:
-    """One ``hirebot`` call in this process: exit code and stdout, paths made relative."""
-    from bot.cli import main
+    """One ``hirebot`` call in this process: exit code, stdout then stderr, paths made
+    relative."""
+    try:
+        from bot.cli.main import main
+    except ImportError:  # the tree before the layer refactor, where the golden was recorded
+        from bot.cli import main
     from bot.config import get_settings
 
     os.environ["HIREBOT_DATA_DIR"] = str(data_dir)
+    os.environ["COLUMNS"] = "100"  # argparse wraps help to the terminal width
     get_settings.cache_clear()
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = main(argv)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # --help
+            code = exc.code
     get_settings.cache_clear()
-    text = out.getvalue().replace(str(data_dir), "$DATA").replace(str(ROOT), "$REPO")
+    text = out.getvalue() + err.getvalue()
+    text = text.replace(str(data_dir), "$DATA").replace(str(ROOT), "$REPO")
     text = WALL_CLOCK.sub(r'\1"seconds": 0', text)  # how long a draft took is not output
     return {"exit": code, "stdout": text}
 

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from bot import cli
+from bot.cli.main import main
 from bot.services import model_service
 from tests.conftest import CVS
 
@@ -28,7 +28,7 @@ def _share_model(screening_model, monkeypatch):
 
 
 def run_json(capsys, *args: str) -> tuple[int, list[dict], str]:
-    code = cli.main(["screen", *args, "--json"])
+    code = main(["screen", *args, "--json"])
     out = capsys.readouterr()
     lines = [json.loads(line) for line in out.out.splitlines() if line.strip()]
     return code, lines, out.out
@@ -144,7 +144,7 @@ def test_oversize_file_is_rejected_by_the_size_setting(tmp_path, capsys, monkeyp
 
 @pytest.mark.parametrize("role", ["", "   ", "x" * 121, "Nurse\x07"])
 def test_bad_role_exits_2_with_a_message(capsys, role):
-    code = cli.main(["screen", str(SAMPLE_TXT), "--role", role, "--json"])
+    code = main(["screen", str(SAMPLE_TXT), "--role", role, "--json"])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("hirebot: ") and "Traceback" not in err
 
@@ -166,7 +166,7 @@ def test_jd_skills_drive_the_evidence(tmp_path, capsys):
 
 
 def test_table_output_is_readable(capsys):
-    code = cli.main(["screen", str(ACCOUNTANT_PDF), "--role", "Accountant"])
+    code = main(["screen", str(ACCOUNTANT_PDF), "--role", "Accountant"])
     out = capsys.readouterr().out
     assert code == 0
     assert out.splitlines()[0].startswith("file") and "01-Accountant.pdf" in out
@@ -204,7 +204,7 @@ def test_run_without_tokens_opens_the_shell_demo(capsys, monkeypatch):
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HIREBOT_JOBPOST_MAX_NEW_TOKENS", "120")
-    assert cli.main(["run"]) == 0  # stdin is not a terminal here: the scripted session
+    assert main(["run"]) == 0  # stdin is not a terminal here: the scripted session
     out = capsys.readouterr().out
     assert "Job: Data Scientist" in out and "[Regenerate | Approve | 👍 | 👎]" in out
     assert "sample_resume.txt" in out and "for Registered Nurse" in out
@@ -216,7 +216,7 @@ def test_missing_model_folder_is_a_one_line_fault(tmp_path, capsys, monkeypatch)
     from bot.config import get_settings
 
     get_settings.cache_clear()
-    code = cli.main(["screen", str(SAMPLE_TXT), "--role", "Nurse", "--json"])
+    code = main(["screen", str(SAMPLE_TXT), "--role", "Nurse", "--json"])
     err = capsys.readouterr().err
     assert code == 1 and "hirebot train classifier" in err and "Traceback" not in err
 

@@ -1,6 +1,6 @@
 """End to end: the real Bolt app over HTTP, signed requests, and a local Slack Web API stand-in.
 
-Only Slack's servers are replaced (``bot.local_slack``: a real HTTP server on a free port that
+Only Slack's servers are replaced (``bot.slack.local_slack``: a real HTTP server on a free port that
 records every request). The app, its SQLite file, the worker and both models are the real ones.
 """
 
@@ -427,7 +427,7 @@ def test_promoted_generator_version_is_swapped_in_between_jobs(tmp_path, screeni
     import json
     import shutil
 
-    from bot.cli import main
+    from bot.cli.main import main
     from bot.services.versions import registry_for
     from models.generation.generator import BUNDLED_GENERATOR_DIR
 

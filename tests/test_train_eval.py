@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot import cli
+from bot.cli.main import main
 from tests.conftest import CVS
 
 SLICE_CLASSES = ("ACCOUNTANT", "CHEF", "TEACHER", "AVIATION", "HR")
@@ -37,11 +37,11 @@ def test_train_cli_is_reproducible_and_the_result_screens(shared_data, tmp_path,
                                                           monkeypatch):
     data = _write_slice(shared_data, tmp_path / "slice.csv")
     out_a, out_b = tmp_path / "a", tmp_path / "b"
-    assert cli.main(["train", "classifier", "--data", str(data), "--out", str(out_a)]) == 0
+    assert main(["train", "classifier", "--data", str(data), "--out", str(out_a)]) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert metrics["n_cvs"] == 70 and metrics["n_classes"] == 5
     assert 0.0 <= metrics["oof_accuracy"] <= 1.0
-    assert cli.main(["train", "classifier", "--data", str(data), "--out", str(out_b)]) == 0
+    assert main(["train", "classifier", "--data", str(data), "--out", str(out_b)]) == 0
     capsys.readouterr()
     for name in ("head.safetensors", "vocab.json", "verdict.json", "skills.json", "titles.json"):
         assert (out_a / name).read_bytes() == (out_b / name).read_bytes(), name
@@ -52,7 +52,7 @@ def test_train_cli_is_reproducible_and_the_result_screens(shared_data, tmp_path,
     from bot.config import get_settings
 
     get_settings.cache_clear()
-    code = cli.main(["screen", str(CVS / "01-Accountant.pdf"), "--role", "Accountant", "--json"])
+    code = main(["screen", str(CVS / "01-Accountant.pdf"), "--role", "Accountant", "--json"])
     result = json.loads(capsys.readouterr().out)
     assert code == 0
     assert result["category"] == "Accountant"
@@ -98,7 +98,7 @@ def test_deduplication_removes_exact_copies(shared_data):
 @pytest.mark.slow
 def test_full_evaluation_meets_the_issue_targets(shared_data, capsys):
     """The issue's acceptance figures, in one run of `hirebot eval classifier --json`."""
-    assert cli.main(["eval", "classifier", "--json"]) == 0
+    assert main(["eval", "classifier", "--json"]) == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     for ds in ("livecareer", "updated_dedup"):
         assert set(report[ds]) == {"hirebot", "tfidf_linearsvc", "minilm_svc_auto"}

@@ -1,5 +1,1 @@
-"""The ``hirebot`` command line: one module per verb group, ``main`` in :mod:`bot.cli.main`."""
-
-from bot.cli.main import main
-
-__all__ = ["main"]
+"""The ``hirebot`` command line: one module per verb group; ``main`` is :func:`bot.cli.main.main`."""

@@ -20,12 +20,13 @@ def cmd_add_postings(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_add_cvs(args: argparse.Namespace, settings: Settings) -> int:
     """Label CVs for the classifier; only derived features are stored, never the text."""
-    result = team_data.label_cvs(settings, args.files, args.label)
-    for name, message in result["rejected"]:
+    def skipped(name: str, message: str) -> None:
         print(f"skipped {name}: {message}", file=sys.stderr)
+
+    result = team_data.label_cvs(settings, args.files, args.label, on_skipped=skipped)
     print(f"labelled {result['labelled']} CVs as {result['category']} (stored as embeddings "
           f"and classifier scores, not text); {result['total']} team labels in all")
-    return 2 if result["rejected"] else 0
+    return 2 if result["skipped"] else 0
 
 
 def cmd_data_list(args: argparse.Namespace, settings: Settings) -> int:

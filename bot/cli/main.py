@@ -1,4 +1,4 @@
-"""``hirebot``: everything the Slack app does is reachable from here.
+"""The ``hirebot`` command line: everything the Slack app does is reachable from here.
 
 Exit codes follow the screening contract: 0 when every CV got a verdict, 2 when any input was
 rejected (or the request itself is bad), 1 on an internal fault. Faults are logged without CV

@@ -10,8 +10,8 @@ from bot.config import Settings
 from bot.services.errors import UserError
 from bot.services.model_service import headline_metrics
 from bot.services.refresh import format_run_time, refresh_history
-from bot.services.versions import KINDS, registry_for
-from models.common.registry import BUNDLED
+from bot.services.versions import registry_for
+from models.common.registry import BUNDLED, KINDS
 
 
 def _kinds(args: argparse.Namespace) -> tuple[str, ...]:

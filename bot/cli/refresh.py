@@ -8,9 +8,9 @@ import sys
 
 from bot.config import Settings
 from bot.services.refresh import format_run_time, next_scheduled, refresh_history, spawn_refresh
-from bot.services.versions import KINDS
 from bot.slack.format import refresh_report_text
 from bot.slack.refresh_report import admin_reporter
+from models.common.registry import KINDS
 
 
 def cmd_refresh(args: argparse.Namespace, settings: Settings) -> int:

@@ -8,7 +8,7 @@ import json
 from bot.cli.exits import EXIT_OK
 from bot.config import Settings
 from bot.services.model_service import ModelService
-from bot.services.status import counts_sentence, metrics_text, status_report
+from bot.services.status import metrics_text, status_report
 from bot.storage import Store
 
 
@@ -23,7 +23,10 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     for card in report["models"]:
         print(f"{card['model']:10s} {card['version']:14s} {metrics_text(card)}")
-    print(counts_sentence(report["counts"]))
+    counts = report["counts"]
+    print(f"{counts['jobposts']} JDs ({counts['approved_jobposts']} approved), "
+          f"{counts['screenings']} screenings, {counts['feedback']} feedback votes; team data: "
+          f"{counts['team_postings']} added postings, {counts['labelled_cvs']} labelled CVs")
     print(f"data: {report['data_dir']}")
     return EXIT_OK
 

@@ -12,7 +12,8 @@ from bot.config import Settings
 from bot.services.errors import UserError
 from bot.services.inputs import labelled_training_data, postings_corpus
 from bot.services.refresh import build_shipped_refresh_data
-from bot.services.versions import KINDS, embedder_for
+from bot.services.versions import embedder_for
+from models.common.registry import KINDS
 
 
 def cmd_train_classifier(args: argparse.Namespace, settings: Settings) -> int:
@@ -92,12 +93,13 @@ def cmd_train_refresh_data(args: argparse.Namespace, settings: Settings) -> int:
     and the generator's anchor postings."""
     command = "hirebot train refresh-data" + (f" --out {args.out}" if args.out else "") + (
         f" --only {args.only}" if args.only else "")
-    built = build_shipped_refresh_data(settings, args.only, args.out, command)
-    if "anchor" in built:
-        print(json.dumps({"anchor": built["anchor"]}))
-    if "classifier" in built:
-        print(json.dumps({k: v for k, v in built["classifier"].items() if k != "classes"},
-                         indent=2))
+    def show(part: str, summary: dict) -> None:
+        if part == "anchor":
+            print(json.dumps({"anchor": summary}), flush=True)
+        else:
+            print(json.dumps({k: v for k, v in summary.items() if k != "classes"}, indent=2))
+
+    build_shipped_refresh_data(settings, args.only, args.out, command, on_part=show)
     return 0
 
 

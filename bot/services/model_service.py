@@ -14,7 +14,8 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.services.inputs import read_upload
-from bot.services.versions import KINDS, active_dir, load_generator, load_screening_model
+from bot.services.versions import active_dir, load_generator, load_screening_model
+from models.common.registry import KINDS
 
 logger = logging.getLogger(__name__)
 
@@ -93,13 +94,12 @@ class ModelService:
         _ = self.screening
 
     # --------------------------------------------------------------------------- work
-    def write_jd(self, raw_title: str, *, seed: int = 0, max_new_tokens: int | None = None,
+    def write_jd(self, raw_title: str, *, seed: int = 0,
                  on_text: Callable[[str], None] | None = None):
         """One draft (``models.generation.generator.Draft``); raises ``TitleError``."""
-        return self.generator.write(
-            raw_title, seed=seed,
-            max_new_tokens=max_new_tokens or self.settings.jobpost_max_new_tokens,
-            on_text=on_text)
+        return self.generator.write(raw_title, seed=seed,
+                                    max_new_tokens=self.settings.jobpost_max_new_tokens,
+                                    on_text=on_text)
 
     def read_upload(self, name: str, data: bytes) -> list:
         return read_upload(name, data, self.settings)

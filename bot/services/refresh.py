@@ -27,7 +27,8 @@ from bot.config import Settings
 from bot.scheduler import cron_trigger
 from bot.services.errors import UserError
 from bot.services.refresh_child import EXIT_BUSY, OUTCOME_MARK
-from bot.services.versions import KINDS, embedder_for, registry_for
+from bot.services.versions import embedder_for, registry_for
+from models.common.registry import KINDS
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +139,13 @@ def refresh_history(settings: Settings, kind: str, limit: int = 10) -> dict:
             "runs": registry.runs(limit=limit)}
 
 
+def last_refresh(settings: Settings, kind: str) -> tuple[str, dict | None]:
+    """The active version and the latest run, read only: a status page must never take the
+    refresh lock (a refresh starting at that moment would be refused as busy)."""
+    registry = registry_for(settings, kind)
+    return registry.active_version(), next(iter(registry.runs(limit=1)), None)
+
+
 def recover_refreshes(settings: Settings) -> None:
     """A refresh killed with the bot (or before it) is marked failed and its temporary folder
     removed now; a refresh still running is left alone."""
@@ -166,12 +174,16 @@ def format_run_time(started: float) -> str:
 # ------------------------------------------------------------------------------ shipped data
 def build_shipped_refresh_data(settings: Settings, only: str | None = None,
                                classifier_dir: Path | None = None,
-                               command: str = "hirebot train refresh-data") -> dict:
+                               command: str = "hirebot train refresh-data",
+                               on_part: Callable[[str, dict], None] | None = None) -> dict:
     """The derived rows shipped beside the classifier (embeddings, out-of-fold decisions,
-    labels) and the generator's anchor postings, which refreshes train and gate on."""
+    labels) and the generator's anchor postings, which refreshes train and gate on.
+
+    ``on_part(name, summary)`` hears each part as soon as it is written."""
     from models.common.paths import BUNDLED_ROOT
 
     out: dict = {}
+    done = on_part or (lambda _name, _summary: None)
     if only in (None, "generator"):
         from models.refresh.generator import REFRESH_DIR, build_anchor_set
 
@@ -179,6 +191,7 @@ def build_shipped_refresh_data(settings: Settings, only: str | None = None,
         if shared is None:
             raise UserError("set HIREBOT_SHARED_DATA_DIR to the public datasets folder")
         out["anchor"] = build_anchor_set(shared, REFRESH_DIR)
+        done("anchor", out["anchor"])
     if only == "generator":
         return out
     from bot.services.inputs import default_training_data
@@ -191,4 +204,5 @@ def build_shipped_refresh_data(settings: Settings, only: str | None = None,
     out["classifier"] = build_refresh_data(
         data.texts, data.labels, classifier, embedder_for(settings), folder,
         data_name=data.name, data_sha256=data.sha256, command=command)
+    done("classifier", out["classifier"])
     return out

@@ -30,16 +30,18 @@ class Fetched(NamedTuple):
 
 
 class FetchError(Exception):
-    """A file the front end could not get; becomes that CV's error line, not a fault."""
+    """A file the front end could not get; becomes that CV's error line, not a fault.
 
-    def __init__(self, name: str, code: str, message: str):
+    ``is_zip`` says what the upload claimed to be: a ZIP that could not be fetched still
+    makes the batch a ranked table, as the ZIP would have."""
+
+    def __init__(self, name: str, code: str, message: str, *, is_zip: bool = False):
         super().__init__(message)
-        self.name, self.code, self.message = name, code, message
+        self.name, self.code, self.message, self.is_zip = name, code, message, is_zip
 
 
 @dataclass
 class ScreeningBatch:
-    role: str
     results: list[dict] = field(default_factory=list)
     ids: list[int | None] = field(default_factory=list)  # screening row per result
     had_zip: bool = False
@@ -85,7 +87,7 @@ class ScreeningDesk:
     def screen_files(self, channel: str, thread_ts: str, files: Sequence[FileRef], role: str,
                      jd_text: str | None, *, fetch: Callable[[str], Fetched],
                      deliver: Callable[[ScreeningBatch], None],
-                     progress: Callable[[int, int], None] | None = None) -> ScreeningBatch:
+                     progress: Callable[[int, int], None] | None = None) -> None:
         """Fetch, read and screen the files, record each verdict, deliver, mark them done.
 
         ``progress(done, total)`` is called before the first CV and after each chunk when
@@ -93,12 +95,13 @@ class ScreeningDesk:
         """
         from models.screening.documents import DocumentError
 
-        batch = ScreeningBatch(role)
+        batch = ScreeningBatch()
         documents: list = []
         for message_ts, file_id in files:
             try:
                 fetched = fetch(file_id)
             except FetchError as exc:
+                batch.had_zip = batch.had_zip or exc.is_zip
                 documents.append(DocumentError(exc.name, exc.code, exc.message))
                 continue
             batch.had_zip = batch.had_zip or fetched.is_zip
@@ -117,7 +120,6 @@ class ScreeningDesk:
         deliver(batch)
         for message_ts, file_id in files:
             self.store.finish_file(channel, message_ts, file_id, "done")
-        return batch
 
     def wants_table(self, batch: ScreeningBatch) -> bool:
         """A ZIP or many CVs: one ranked table and a CSV rather than a reply per CV."""

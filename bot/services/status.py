@@ -19,13 +19,5 @@ def status_report(settings: Settings, models: ModelService, store: Store,
     return report
 
 
-def counts_sentence(counts: dict[str, int]) -> str:
-    """The counts in words, the same on both front ends."""
-    return (f"{counts['jobposts']} JDs written ({counts['approved_jobposts']} approved), "
-            f"{counts['screenings']} CVs screened, {counts['feedback']} feedback votes; team "
-            f"data for refreshes: {counts['team_postings']} added postings, "
-            f"{counts['labelled_cvs']} labelled CVs")
-
-
 def metrics_text(card: dict) -> str:
     return ", ".join(f"{k} {v}" for k, v in card.get("metrics", {}).items() if v is not None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -88,11 +89,13 @@ def add_postings(settings: Settings, paths: list[Path]) -> dict[str, int]:
     return {"read": len(postings), "added": added, "total": total}
 
 
-def label_cvs(settings: Settings, paths: list[Path], label: str) -> dict:
+def label_cvs(settings: Settings, paths: list[Path], label: str,
+              on_skipped: Callable[[str, str], None] | None = None) -> dict:
     """Label CVs of one category for classifier refreshes; only derived features are stored.
 
-    Returns the category's name, how many were labelled, the files that could not be read
-    (name, message) and the number of team labels in all.
+    ``on_skipped(name, message)`` hears each unreadable file as soon as it is read (before
+    the slow embedding step, and before the error when no file is readable). Returns the
+    category's name, how many were labelled, how many were skipped and the team's label count.
     """
     from models.common.paths import BUNDLED_ROOT
     from models.refresh.classifier import cv_features
@@ -107,7 +110,9 @@ def label_cvs(settings: Settings, paths: list[Path], label: str) -> dict:
         raise UserError(f"unknown category {label!r}; use one of: {names}")
     docs = read_inputs(paths, settings)
     good = [d for d in docs if not isinstance(d, DocumentError)]
-    rejected = [(d.name, d.message) for d in docs if isinstance(d, DocumentError)]
+    rejected = [d for d in docs if isinstance(d, DocumentError)]
+    for bad in rejected if on_skipped else ():
+        on_skipped(bad.name, bad.message)
     if not good:
         raise UserError("no readable CVs in the files given")
     x = cv_features(base, [d.text for d in good], embedder_for(settings))
@@ -119,7 +124,7 @@ def label_cvs(settings: Settings, paths: list[Path], label: str) -> dict:
         total = len(store.labelled_cvs())
     finally:
         store.close()
-    return {"category": category_name(code), "labelled": len(good), "rejected": rejected,
+    return {"category": category_name(code), "labelled": len(good), "skipped": len(rejected),
             "total": total}
 
 

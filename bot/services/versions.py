@@ -10,8 +10,6 @@ from bot.services.errors import ConfigError
 from models.common.paths import BUNDLED_ROOT
 from models.common.registry import Registry
 
-KINDS = ("classifier", "generator")
-
 
 def registry_for(settings: Settings, kind: str) -> Registry:
     bundled = BUNDLED_ROOT / ("classifier" if kind == "classifier" else "generator")

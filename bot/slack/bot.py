@@ -25,16 +25,16 @@ from bot.services.errors import UserError
 from bot.services.inputs import validate_role
 from bot.services.jobposts import JobPostDesk
 from bot.services.model_service import ModelService
-from bot.services.refresh import format_run_time, refresh_history, spawn_refresh
+from bot.services.refresh import format_run_time, last_refresh, spawn_refresh
 from bot.services.screening import Fetched, FetchError, ScreeningBatch, ScreeningDesk
-from bot.services.status import counts_sentence, metrics_text, status_report
+from bot.services.status import metrics_text, status_report
 from bot.services.team_data import record_feedback
-from bot.services.versions import KINDS
 from bot.slack import format as fmt
 from bot.slack.files import DownloadError, download_file
 from bot.slack.refresh_report import admin_reporter
 from bot.storage import Store
 from bot.worker import ModelWorker
+from models.common.registry import KINDS
 
 logger = logging.getLogger(__name__)
 
@@ -298,7 +298,7 @@ class HireBot:
                                  max_bytes=self._max_upload_bytes(upload), size=upload.size,
                                  base_url=self.settings.slack_api_url)
         except DownloadError as exc:
-            raise FetchError(upload.name, exc.code, str(exc)) from None
+            raise FetchError(upload.name, exc.code, str(exc), is_zip=_is_zip(upload)) from None
         return Fetched(upload.name, data, _is_zip(upload))
 
     def _max_upload_bytes(self, upload: Upload) -> int:
@@ -363,21 +363,24 @@ class HireBot:
                      f"{'running ' + work['running'] if work['running'] else 'idle'} "
                      f"(capacity {work['capacity']}; {work['done']} done, {work['failed']} "
                      "failed)")
-        lines.append(f"• {counts_sentence(report['counts'])}")
+        counts = report["counts"]
+        lines.append(f"• {counts['jobposts']} JDs written ({counts['approved_jobposts']} "
+                     f"approved), {counts['screenings']} CVs screened, {counts['feedback']} "
+                     f"feedback votes; team data for refreshes: {counts['team_postings']} added "
+                     f"postings, {counts['labelled_cvs']} labelled CVs")
         return "\n".join(lines)
 
     def refresh_status_text(self) -> str:
         """The last refresh of each model, with its decision (failed runs included)."""
         lines = ["*Model refreshes*"]
         for kind in KINDS:
-            history = refresh_history(self.settings, kind, limit=1)
-            if not history["runs"]:
-                lines.append(f"• {kind}: no refresh yet (active `{history['active']}`)")
+            active, run = last_refresh(self.settings, kind)
+            if run is None:
+                lines.append(f"• {kind}: no refresh yet (active `{active}`)")
                 continue
-            run = history["runs"][0]
             decision = fmt.DECISION_WORDS.get(run["status"], run["status"])
             lines.append(f"• {kind}: {format_run_time(run['started'])} — {decision}; active "
-                         f"`{history['active']}`")
+                         f"`{active}`")
             if run.get("reason"):
                 lines.append(f"   {fmt.escape(run['reason'])[:300]}")
         return "\n".join(lines)

@@ -13,7 +13,7 @@ ZIP with a whole batch.  Everything here is hostile input as far as the code is 
 PDF text comes from pdfium (~15x faster than pypdf here).  On the PDFs the CV classifier was
 trained on, pdfium drops the real space glyphs (they are separate zero-width text objects) and
 glues words together, so we re-insert spaces from per-character boxes; see
-:func:`_insert_missing_spaces`.  The result matches pypdf's words (what the classifier was
+``pdf._insert_missing_spaces``.  The result matches pypdf's words (what the classifier was
 trained on) while staying close to pdfium's speed.
 """
 

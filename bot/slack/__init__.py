@@ -1,0 +1,1 @@
+"""The Slack front end: the Bolt app, what each listener does, and how results are posted."""
