@@ -297,6 +297,22 @@ def test_oversized_upload_is_refused_before_download(env):
     assert env.local.state.downloads == []
 
 
+
+def test_a_zip_refused_before_download_still_gets_the_ranked_table(env):
+    """What the upload claims to be decides the reply's form even when it cannot be read:
+    a refused ZIP is a row of the table (and the CSV), not a lone error message."""
+    thread = env.screen_thread("Accountant")
+    files = [env.local.add_file("batch.zip", b"PK\x03\x04 small", mimetype="application/zip")]
+    too_big = 500 * 1024 * 1024
+    files[0]["size"] = too_big
+    env.local.state.files[files[0]["id"]]["size"] = too_big
+    env.send.file_share(CHANNEL, files, thread_ts=thread)
+    table = wait_for(lambda: [m for m in env.local.thread(CHANNEL, thread)
+                              if "Ranked CVs" in m["text"]], what="ranked table")[0]
+    assert "batch.zip" in table["text"] and "limit" in table["text"]
+    assert env.local.state.downloads == []
+    assert not verdicts(env, thread)
+
 # ------------------------------------------------------------------------------ buttons
 def test_buttons_store_feedback_and_approval(env):
     parent_ts, jd = env.jobpost("Registered Nurse")
