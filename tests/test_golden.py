@@ -1,8 +1,9 @@
-"""Byte-identical outputs across refactors: the CLI's JSON for fixed inputs is pinned.
+"""Byte-identical outputs across refactors: what the CLI prints for fixed inputs is pinned.
 
 Recorded with ``python tests/test_golden.py`` on the tree before the code moved (d061308, the
-layer refactor's parent); every later change must reproduce it exactly. A deliberate change of output (a retrained model, a new JSON field)
-re-records it in the same commit, so the diff shows what users will see differ.
+layer refactor's parent); every later change must reproduce it exactly. A deliberate change of
+output (a retrained model, a new JSON field) re-records it in the same commit, so the diff
+shows what users will see differ.
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""The ``hirebot`` command line: one module per verb group; ``main`` is :func:`bot.cli.main.main`."""
+"""The ``hirebot`` command line: one module per verb group; ``main`` is in :mod:`bot.cli.main`."""
