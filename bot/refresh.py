@@ -1,7 +1,8 @@
 """Entry points kept at their old import path: ``python -m bot.refresh KIND [--force]`` (the
 training process every refresh starts) and ``bot.refresh:scheduled_refresh`` (the job reference
-stored in existing databases' schedules). An entry point, like ``bot/cli``: it sits above every
-layer, and the training process it starts imports no Slack code.
+stored in existing databases' schedules). They sit just above ``bot/slack`` (below the listeners
+and the CLI); the training process's path imports only ``bot.services.refresh_child``, so it
+loads no Slack code.
 """
 
 from __future__ import annotations

@@ -11,6 +11,6 @@ COMMAND = "/jobpost"
 def register(app, bot: HireBot) -> None:
     def write(client, command, respond):
         bot.jobpost(client, command["channel_id"], command["user_id"],
-                                command.get("text", ""), respond=respond)
+                    command.get("text", ""), respond=respond)
 
     app.command(COMMAND)(ack=ack_now, lazy=[write])

@@ -11,6 +11,6 @@ COMMAND = "/screen"
 def register(app, bot: HireBot) -> None:
     def open_thread(client, command, respond):
         bot.screen_thread(client, command["channel_id"], command["user_id"],
-                                      command.get("text", ""), respond=respond)
+                          command.get("text", ""), respond=respond)
 
     app.command(COMMAND)(ack=ack_now, lazy=[open_thread])

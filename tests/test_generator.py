@@ -9,7 +9,7 @@ import random
 import pytest
 import torch
 
-from bot.cli.main import main
+from bot.cli import main
 from models.generation.contact_scrub import contains_contact, scrub_contacts
 from models.generation.evaluation import distinct_2, evaluate_generator, head_word, is_degenerate
 from models.generation.generator import (

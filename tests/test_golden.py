@@ -54,10 +54,7 @@ WALL_CLOCK = re.compile(r'(, )"seconds": [0-9.]+')
 def run_cli(argv: list[str], data_dir: Path) -> dict:
     """One ``hirebot`` call in this process: exit code, stdout then stderr, paths made
     relative."""
-    try:
-        from bot.cli.main import main
-    except ImportError:  # the tree before the layer refactor, where the golden was recorded
-        from bot.cli import main
+    from bot.cli import main  # the same call on the tree before the layer refactor
     from bot.config import get_settings
 
     os.environ["HIREBOT_DATA_DIR"] = str(data_dir)

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.cli.main import main
+from bot.cli import main
 from bot.config import Settings
 from bot.services.team_data import features_blob, label_from_vote, record_vote_label
 from bot.storage import Store

@@ -76,7 +76,7 @@ def test_killed_run_leaves_the_active_model_and_is_marked_failed(tmp_path):
 
 
 def test_models_cli_lists_promotes_and_rolls_back(tmp_path, capsys):
-    from bot.cli.main import main
+    from bot.cli import main
     from bot.config import get_settings
     from bot.services.versions import registry_for
 

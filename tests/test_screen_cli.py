@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from bot.cli.main import main
+from bot.cli import main
 from bot.services import model_service
 from tests.conftest import CVS
 

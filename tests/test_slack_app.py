@@ -297,7 +297,6 @@ def test_oversized_upload_is_refused_before_download(env):
     assert env.local.state.downloads == []
 
 
-
 def test_a_zip_refused_before_download_still_gets_the_ranked_table(env):
     """What the upload claims to be decides the reply's form even when it cannot be read:
     a refused ZIP is a row of the table (and the CSV), not a lone error message."""
@@ -443,7 +442,7 @@ def test_promoted_generator_version_is_swapped_in_between_jobs(tmp_path, screeni
     import json
     import shutil
 
-    from bot.cli.main import main
+    from bot.cli import main
     from bot.services.versions import registry_for
     from models.generation.generator import BUNDLED_GENERATOR_DIR
 

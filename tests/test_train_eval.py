@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.cli.main import main
+from bot.cli import main
 from tests.conftest import CVS
 
 SLICE_CLASSES = ("ACCOUNTANT", "CHEF", "TEACHER", "AVIATION", "HR")

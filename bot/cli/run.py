@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli.app import run_http, run_socket_mode
-from bot.cli.shell import run_shell
 from bot.config import Settings
 from bot.services.errors import UserError
 from models.common.paths import BUNDLED_ROOT
@@ -22,6 +20,8 @@ DEMO_SCRIPT = [
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Socket Mode with both Slack tokens, HTTP with ``--http``, otherwise the local shell."""
+    from bot.cli.app import run_http, run_socket_mode  # Bolt loads only for these verbs
+
     if args.http:
         if settings.slack_bot_token is None:
             raise UserError("HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.")
@@ -38,6 +38,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_shell(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.shell import run_shell
+
     lines = None
     if args.demo:
         cv = BUNDLED_ROOT / "demo" / "sample_resume.txt"

@@ -93,6 +93,7 @@ def cmd_train_refresh_data(args: argparse.Namespace, settings: Settings) -> int:
     and the generator's anchor postings."""
     command = "hirebot train refresh-data" + (f" --out {args.out}" if args.out else "") + (
         f" --only {args.only}" if args.only else "")
+
     def show(part: str, summary: dict) -> None:
         if part == "anchor":
             print(json.dumps({"anchor": summary}), flush=True)

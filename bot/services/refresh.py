@@ -24,7 +24,6 @@ from pathlib import Path
 from pydantic import AliasChoices, SecretStr
 
 from bot.config import Settings
-from bot.scheduler import cron_trigger
 from bot.services.errors import UserError
 from bot.services.refresh_child import EXIT_BUSY, OUTCOME_MARK
 from bot.services.versions import embedder_for, registry_for
@@ -160,6 +159,8 @@ def recover_refreshes(settings: Settings) -> None:
 
 def next_scheduled(settings: Settings, kind: str) -> tuple[str, dt.datetime]:
     """The crontab line of a kind's schedule and its next run, in the bot's time zone."""
+    from bot.scheduler import cron_trigger  # APScheduler and SQLAlchemy only when asked
+
     cron = (settings.classifier_refresh_cron if kind == "classifier"
             else settings.generator_refresh_cron)
     trigger = cron_trigger(cron, settings.timezone)

@@ -53,6 +53,7 @@ _FOR_ROLE = re.compile(r"\bfor (?:the |a |an )?(?:role of |position of )?(?P<rol
 _ROLE_TAIL = re.compile(r"\s+(?:role|position|job|vacancy|opening)s?\s*$", re.IGNORECASE)
 _MENTION = re.compile(r"<[@#!][^>]*>")
 
+
 def role_from_text(text: str | None) -> str | None:
     """"screen these for Java Developer please" -> "Java Developer"; None when absent."""
     if not text:
