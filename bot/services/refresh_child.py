@@ -1,9 +1,8 @@
 """What runs inside the training process: gather the team's data, train, gate, promote.
 
-Started by :func:`bot.services.refresh.spawn_refresh` as ``python -m bot.refresh`` (that entry
-point's old path is kept for stored schedules and running bots). It prints its outcome on one
-marked line for the parent and posts nothing: reporting is the parent's job, so the training
-process needs no Slack client.
+Started by :func:`bot.services.refresh.spawn_refresh` as ``python -m bot.refresh`` (the entry
+point keeps its old path). It prints its outcome on one marked line for the parent and posts
+nothing: reporting is the parent's job, so the training process needs no Slack client.
 """
 
 from __future__ import annotations
