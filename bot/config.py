@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     decode_threads: int = 2  # threads while writing a JD (see docs/benchmarks.md)
     keep_versions: int = 5  # model versions kept in the registry besides the active one
 
+    # Job descriptions
+    company_profile_file: Path | None = Field(
+        default=None,
+        description="TOML or JSON file with the company facts a JD may state (name, about, "
+                    "benefits, equal_opportunity, location); a profile set with "
+                    "`/hirebot profile set` wins over it. See README \"Company profile\".")
+
     # Screening
     fit_threshold: float = 0.6
     maybe_threshold: float = 0.3
@@ -97,7 +104,10 @@ class Settings(BaseSettings):
     # Work queue: the models are CPU-bound, so one worker runs them one job at a time
     queue_size: int = 20
     stream_interval_s: float = 1.0  # chat.update cadence while a JD is written
-    jobpost_max_new_tokens: int = 400
+    jobpost_max_new_tokens: int = 600
+    #: Drafts written in one batch per request; the best-ranked is shown and Regenerate shows
+    #: the next one (docs/benchmarks.md has the cost of each extra draft).
+    jobpost_drafts: int = Field(default=3, ge=1, le=8)
     batch_table_threshold: int = 5  # more CVs than this (or a ZIP): a ranked table and a CSV
 
     log_level: str = "INFO"

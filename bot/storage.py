@@ -9,6 +9,7 @@ purged (file names can name a person).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -40,7 +41,11 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "columns": {"id": int, "channel": str, "thread_ts": str, "message_ts": str,
                     "title": str, "context": str, "text": str, "model_version": str,
                     "model_name": str,
-                    "user": str, "approved": int, "approved_by": str, "created_at": float},
+                    "user": str, "approved": int, "approved_by": str, "created_at": float,
+                    # what the draft was grounded on and its inclusive-language line, shown
+                    # under it; the unshown drafts of its batch (JSON) for Regenerate
+                    "grounded_on": str, "inclusive": str, "alternates": str,
+                    "draft_number": int, "drafts_in_batch": int, "raw_request": str},
         "pk": "id",
     },
     "screenings": {
@@ -66,6 +71,11 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "feedback": {
         "columns": {"id": int, "target": str, "target_id": int, "user": str, "value": str,
                     "created_at": float},
+        "pk": "id",
+    },
+    "company_profile": {
+        # at most one row (id 1): the profile an admin set in Slack, as JSON
+        "columns": {"id": int, "data": str, "set_by": str, "created_at": float},
         "pk": "id",
     },
 }
@@ -251,6 +261,37 @@ class Store:
     def labelled_cvs(self) -> list[dict]:
         with self._locked():
             return list(self.db["labelled_cvs"].rows_where(order_by="created_at"))
+
+    # ----------------------------------------------------------------------- company profile
+    def set_company_profile(self, data: dict, user: str) -> None:
+        """Replace the profile set in Slack (a plain dict of its fields)."""
+        with self._locked():
+            self.db["company_profile"].upsert(
+                {"id": 1, "data": json.dumps(data, ensure_ascii=False), "set_by": user,
+                 "created_at": time.time()}, pk="id")
+
+    def company_profile(self) -> dict | None:
+        """The profile set in Slack (the dict ``set_company_profile`` was given), or None."""
+        row = self.company_profile_row()
+        return None if row is None else row["data"]
+
+    def company_profile_row(self) -> dict | None:
+        """``{"data": dict, "set_by": str, "created_at": float}``, or None when unset."""
+        with self._locked():
+            rows = list(self.db["company_profile"].rows_where("id = 1"))
+        if not rows:
+            return None
+        try:
+            data = json.loads(rows[0]["data"] or "")
+        except ValueError:
+            return None
+        return {"data": data, "set_by": rows[0]["set_by"] or "",
+                "created_at": rows[0]["created_at"]}
+
+    def clear_company_profile(self) -> bool:
+        """Forget the profile set in Slack; True when there was one."""
+        with self._locked():
+            return self.db.execute("DELETE FROM company_profile").rowcount > 0
 
     # ----------------------------------------------------------------------- housekeeping
     def counts(self) -> dict[str, int]:

@@ -1,4 +1,5 @@
-"""``/hirebot help | status | refresh [classifier|generator]``, answered ephemerally."""
+"""``/hirebot help | status | refresh [classifier|generator] | profile [set LINES | clear]``,
+answered ephemerally."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ COMMAND = "/hirebot"
 
 def register(app, bot: HireBot) -> None:
     def answer(command, respond):
-        words = (command.get("text") or "").strip().lower().split()
+        raw = (command.get("text") or "").strip()
+        words = raw.lower().split()
+        if words[:1] == ["profile"]:  # the rest keeps its case and line breaks
+            bot.company_profile(command.get("user_id", ""), raw[len("profile"):], respond)
+            return
         if words[:1] == ["refresh"]:
             kinds = [w for w in words[1:2] if w in ("classifier", "generator")] or [
                 "classifier", "generator"]

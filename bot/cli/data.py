@@ -1,4 +1,5 @@
-"""``hirebot data add-postings | add-cvs | list | clear``: the team's own training data."""
+"""``hirebot data add-postings | add-cvs | list | clear | occupations``: the team's own
+training data, and the occupation index built from the public datasets."""
 
 from __future__ import annotations
 
@@ -46,6 +47,22 @@ def cmd_data_clear(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_data_occupations(args: argparse.Namespace, settings: Settings) -> int:
+    """Rebuild the occupation index (package data) from ../shared/data: O*NET, ESCO, postings."""
+    from bot.services.errors import UserError
+    from bot.services.versions import embedder_for
+    from models.refresh.occupation_index import build_occupation_index
+
+    shared = settings.resolved_shared_data()
+    if shared is None:
+        raise UserError("Set HIREBOT_SHARED_DATA_DIR to the folder holding job_postings/ "
+                        "(../shared/data in development).")
+    summary = build_occupation_index(shared, embedder_for(settings), args.out,
+                                     cache_dir=settings.data_dir / "cache")
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
 def add_parsers(sub) -> None:
     team = sub.add_parser("data", help="the team's own training data")
     team_sub = team.add_subparsers(dest="action", required=True)
@@ -58,6 +75,12 @@ def add_parsers(sub) -> None:
     cvs.add_argument("files", nargs="+", type=Path, metavar="FILE")
     cvs.add_argument("--label", required=True, help="the category, e.g. 'Information Technology'")
     cvs.set_defaults(func=cmd_add_cvs)
+    occupations = team_sub.add_parser(
+        "occupations", help="rebuild the occupation index (O*NET, ESCO, posting titles) that "
+                            "grounds JDs and resolves titles")
+    occupations.add_argument("--out", type=Path, default=None,
+                             help="folder (default: the bundled models/bundled/occupations)")
+    occupations.set_defaults(func=cmd_data_occupations)
     listing = team_sub.add_parser("list", help="how much team data there is, by category")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=cmd_data_list)

@@ -56,10 +56,14 @@ def cmd_eval_generator(args: argparse.Namespace, settings: Settings) -> int:
     # the user's own held-out postings are evaluated on whole
     corpus = held_out_postings(args.data) if args.data else postings_corpus(None, settings)
     generator = load_generator(settings, args.model)
+    from models.common.occupations import OccupationResolver
+
+    embedder = embedder_for(settings)
+    generator.resolver = OccupationResolver.load(embedder)
     report = evaluate_generator(generator, corpus, titles=args.titles,
                                 samples_per_title=args.samples_per_title,
                                 max_new_tokens=args.max_new_tokens,
-                                embedder=embedder_for(settings),
+                                embedder=embedder,
                                 cache_dir=settings.data_dir / "cache")
     report["command"] = "hirebot eval generator" + (" --save" if args.save else "") + "".join(
         f" --data {p}" for p in args.data or [])
@@ -78,12 +82,13 @@ def add_parsers(sub) -> None:
     clf.add_argument("--save", type=Path, help="model folder whose card gets the figures")
     clf.set_defaults(func=cmd_eval_classifier)
 
-    gen = eval_sub.add_parser("generator", help="bits/char, repetition, relevance, structure")
+    gen = eval_sub.add_parser("generator", help="bits/char, invented words, cut lines, "
+                                                "relevance, must terms, resolver, inclusive")
     gen.add_argument("--model", type=Path, help="generator folder (default: the setting)")
     gen.add_argument("--data", type=Path, nargs="+", help="held-out postings CSV/JSONL")
-    gen.add_argument("--titles", type=int, default=100)
-    gen.add_argument("--samples-per-title", type=int, default=2)
-    gen.add_argument("--max-new-tokens", type=int, default=400)
+    gen.add_argument("--titles", type=int, default=40)
+    gen.add_argument("--samples-per-title", type=int, default=1)
+    gen.add_argument("--max-new-tokens", type=int, default=600)
     gen.add_argument("--json", action="store_true")
     gen.add_argument("--save", action="store_true", help="write EVAL.json and the model card")
     gen.set_defaults(func=cmd_eval_generator)

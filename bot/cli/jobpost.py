@@ -8,38 +8,53 @@ import sys
 from pathlib import Path
 
 from bot.config import Settings
+from bot.services.company import current_profile
 from bot.services.errors import UserError
+from bot.services.jobposts import JobPostDesk
 from bot.services.versions import load_generator
+from bot.storage import Store
 
 
 def cmd_jobpost(args: argparse.Namespace, settings: Settings) -> int:
-    from models.generation.generator import TitleError, parse_title
+    from models.generation.request import SYNTAX, TitleError, parse_request
 
     try:
-        parse_title(args.title)
+        parse_request(args.title)
     except TitleError as exc:
-        raise UserError(str(exc)) from None
-    if not 1 <= args.n <= 20:
-        raise UserError("--n must be between 1 and 20.")
+        message = str(exc)
+        raise UserError(message if "/jobpost" in message else f"{message} Usage: "
+                        + SYNTAX.replace("/jobpost", "hirebot jobpost")) from None
+    if not 1 <= args.n <= 8:
+        raise UserError("--n must be between 1 and 8.")
     if not 16 <= args.max_new_tokens <= 1000:
         raise UserError("--max-new-tokens must be between 16 and 1000.")
     generator = load_generator(settings, args.model)
-    for i in range(args.n):
-        seed = args.seed + i
-        if args.stream and not args.json:
-            printer = _StreamPrinter()
-            draft = generator.write(args.title, seed=seed, max_new_tokens=args.max_new_tokens,
-                                    on_text=printer)
-            printer.close()
-        else:
-            draft = generator.write(args.title, seed=seed, max_new_tokens=args.max_new_tokens)
+    store = Store(settings.db_path)
+    try:
+        profile = current_profile(settings, store)
+        team = JobPostDesk.team_jds_of(store)
+    finally:
+        store.close()
+    printer = _StreamPrinter() if args.stream and not args.json else None
+    drafts = generator.write_drafts(args.title, seed=args.seed, n=args.n,
+                                    max_new_tokens=args.max_new_tokens, on_text=printer,
+                                    profile=profile, team=team)
+    if printer is not None:
+        printer.close()
+    for i, draft in enumerate(drafts):
         if args.json:
             print(json.dumps(draft.as_json(), ensure_ascii=False))
-        elif not args.stream:
-            if args.n > 1:
-                print(f"--- draft {i + 1} of {args.n} (seed {seed}) ---")
-            print(draft.text)
-            print()
+            continue
+        if printer is not None and i == 0:
+            print("--- the best-ranked draft ---" if len(drafts) > 1 else "")
+        if len(drafts) > 1:
+            print(f"--- draft {i + 1} of {len(drafts)} (score {draft.score:.3f}) ---")
+        print(draft.text)
+        print()
+        for note in (draft.grounded_on, draft.inclusive):
+            if note:
+                print(f"· {note}")
+        print()
     return 0
 
 
@@ -65,10 +80,12 @@ class _StreamPrinter:
 def add_parsers(sub) -> None:
     jobpost = sub.add_parser("jobpost", help="write a job description from a title")
     jobpost.add_argument("title",
-                         help='job title, optionally with context: "Data Scientist, remote"')
-    jobpost.add_argument("--n", type=int, default=1, help="number of drafts")
+                         help='job title, with options: "Data Scientist; must: Python, SQL; '
+                              'nice: Spark; location: Berlin; remote"')
+    jobpost.add_argument("--n", type=int, default=1,
+                         help="drafts written in one batch, printed best-ranked first")
     jobpost.add_argument("--seed", type=int, default=0)
-    jobpost.add_argument("--max-new-tokens", type=int, default=400)
+    jobpost.add_argument("--max-new-tokens", type=int, default=600)
     jobpost.add_argument("--stream", action="store_true", help="print text as it is generated")
     jobpost.add_argument("--json", action="store_true", help="one JSON object per draft")
     jobpost.add_argument("--model", type=Path, help="generator folder (default: the setting)")

@@ -11,7 +11,18 @@ import argparse
 import logging
 import sys
 
-from bot.cli import data, evaluate, jobpost, models, refresh, run, screen, status, train
+from bot.cli import (
+    data,
+    evaluate,
+    jobpost,
+    models,
+    profile,
+    refresh,
+    run,
+    screen,
+    status,
+    train,
+)
 from bot.cli.exits import EXIT_FAULT, EXIT_REJECTED
 from bot.config import get_settings
 from bot.logging_setup import configure_logging
@@ -20,7 +31,7 @@ from bot.services.errors import ConfigError, UserError
 logger = logging.getLogger("hirebot")
 
 #: Verb groups in the order ``hirebot --help`` lists them.
-VERBS = (screen, train, evaluate, jobpost, models, refresh, data, run, status)
+VERBS = (screen, train, evaluate, jobpost, models, refresh, data, profile, run, status)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -26,6 +26,9 @@ SHELL_HELP = """commands (as in Slack; this terminal is the #hr channel):
   /jobpost TITLE[, context]    write a JD in a new thread
   /screen ROLE                 open a screening thread for ROLE
   /hirebot help|status         the bot's help or status (only you see it)
+  /hirebot profile [clear]     the company profile JDs use (clear: admins only)
+  /hirebot profile set name: Acme\\nbenefits: 30 days leave; pension
+                               set it (admins only); \\n starts a new `field: value` line
   upload PATH... [for ROLE]    share CV files (PDF, DOCX, TXT, ZIP) in the current thread
   say TEXT                     post TEXT in the current thread (e.g. to name a role)
   approve | regenerate         the buttons under the latest JD
@@ -163,7 +166,8 @@ class Shell:
         if word == "help":
             self.out.write(SHELL_HELP + "\n")
         elif word in {"/jobpost", "/screen", "/hirebot"}:
-            self._command(word, rest)
+            # one typed line; Slack's multi-line /hirebot profile set is written with \n
+            self._command(word, rest.replace("\\n", "\n") if word == "/hirebot" else rest)
         elif word == "upload":
             self._upload(rest)
         elif word == "say":

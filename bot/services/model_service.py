@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.services.inputs import read_upload
 from bot.services.versions import active_dir, load_generator, load_screening_model
 from models.common.registry import KINDS
+from models.generation.profile import CompanyProfile
 
 logger = logging.getLogger(__name__)
 
@@ -95,11 +96,28 @@ class ModelService:
 
     # --------------------------------------------------------------------------- work
     def write_jd(self, raw_title: str, *, seed: int = 0,
-                 on_text: Callable[[str], None] | None = None):
-        """One draft (``models.generation.generator.Draft``); raises ``TitleError``."""
-        return self.generator.write(raw_title, seed=seed,
-                                    max_new_tokens=self.settings.jobpost_max_new_tokens,
-                                    on_text=on_text)
+                 on_text: Callable[[str], None] | None = None,
+                 profile: CompanyProfile | None = None):
+        """The best draft (``models.generation.generator.Draft``); raises ``TitleError``."""
+        return self.write_jds(raw_title, seed=seed, on_text=on_text, profile=profile)[0]
+
+    def write_jds(self, raw_title: str, *, seed: int = 0,
+                  on_text: Callable[[str], None] | None = None,
+                  profile: CompanyProfile | None = None, team: list | None = None,
+                  n: int = 1) -> list:
+        """``n`` drafts of one request written in one batch, best first.
+
+        ``profile`` (``bot.services.company.current_profile``) gives the company facts the
+        drafts state; ``team`` the approved JDs that similar titles are grounded on.
+        """
+        generator = self.generator
+        if generator.resolver is None:
+            from models.common.occupations import OccupationResolver
+
+            generator.resolver = OccupationResolver.load(self.screening.embedder)
+        return generator.write_drafts(
+            raw_title, seed=seed, max_new_tokens=self.settings.jobpost_max_new_tokens,
+            on_text=on_text, profile=profile, team=team, n=n)
 
     def read_upload(self, name: str, data: bytes) -> list:
         return read_upload(name, data, self.settings)

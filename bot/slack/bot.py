@@ -31,6 +31,7 @@ from bot.services.status import metrics_text, status_report
 from bot.services.team_data import record_feedback
 from bot.slack import format as fmt
 from bot.slack.files import DownloadError, download_file
+from bot.slack.profile import profile_reply
 from bot.slack.refresh_report import admin_reporter
 from bot.storage import Store
 from bot.worker import ModelWorker
@@ -127,13 +128,15 @@ class HireBot:
     # ============================================================ /jobpost
     def jobpost(self, client: WebClient, channel: str, user: str, raw_title: str,
                 respond: Callable | None = None) -> None:
-        from models.generation.generator import TitleError, parse_title
+        from models.generation.request import SYNTAX, TitleError, parse_request
 
         try:
-            title, context = parse_title(unescape(raw_title))
+            request = parse_request(unescape(raw_title))
         except TitleError as exc:
-            self._tell(respond, f"{exc} Usage: `/jobpost Data Scientist, remote, fintech`")
+            message = str(exc)
+            self._tell(respond, message if "/jobpost" in message else f"{message} Usage: {SYNTAX}")
             return
+        title, context = request.title, request.context
         parent = self._post(client, channel, fmt.jobpost_parent_text(title), respond=respond)
         if parent is None:
             return
@@ -142,7 +145,8 @@ class HireBot:
                        seed=0)
 
     def _start_jd(self, client: WebClient, channel: str, thread_ts: str, raw_title: str,
-                  title: str, context: str, user: str, seed: int) -> None:
+                  title: str, context: str, user: str, seed: int,
+                  alternate: dict | None = None) -> None:
         placeholder = self._post(client, channel, fmt.jd_progress_text(""), thread_ts=thread_ts)
         if placeholder is None:
             return
@@ -154,9 +158,10 @@ class HireBot:
             draft, jobpost_id = self.jobposts.write(
                 channel=channel, thread_ts=thread_ts, message_ts=placeholder,
                 raw_title=raw_title, title=title, context=context, user=user, seed=seed,
-                on_text=_Throttle(show, self.settings.stream_interval_s))
+                on_text=_Throttle(show, self.settings.stream_interval_s), alternate=alternate)
             self._update(client, channel, placeholder, fmt.truncate(fmt.escape(draft.text)),
-                         blocks=fmt.jd_blocks(draft.text, jobpost_id, draft.model))
+                         blocks=fmt.jd_blocks(draft.text, jobpost_id, draft.model,
+                                              notes=draft.notes))
 
         def failed(exc: Exception) -> None:
             self._update(client, channel, placeholder, FAULT.format(what="writing the JD"))
@@ -168,7 +173,8 @@ class HireBot:
         again = self.jobposts.regeneration(jobpost_id)
         if again is not None:
             self._start_jd(client, again["channel"], again["thread_ts"], again["raw_title"],
-                           again["title"], again["context"], user, seed=again["seed"])
+                           again["title"], again["context"], user, seed=again["seed"],
+                           alternate=again["alternate"])
 
     def approve(self, client: WebClient, jobpost_id: int, user: str) -> None:
         row = self.jobposts.approve(jobpost_id, user)
@@ -178,7 +184,9 @@ class HireBot:
                  "version": row["model_version"]}
         self._update(client, row["channel"], row["message_ts"],
                      fmt.truncate(fmt.escape(row["text"])),
-                     blocks=fmt.jd_blocks(row["text"], jobpost_id, model, approved_by=user))
+                     blocks=fmt.jd_blocks(row["text"], jobpost_id, model, approved_by=user,
+                                          notes=[n for n in (row.get("grounded_on"),
+                                                             row.get("inclusive")) if n]))
 
     def feedback(self, target: str, target_id: int, user: str, value: str) -> bool:
         return record_feedback(self.store, target, target_id, user, value)
@@ -350,6 +358,8 @@ class HireBot:
             "to screen them for that role\n"
             "• `/hirebot status` — models, versions and the work queue; admins: "
             "`/hirebot refresh [classifier|generator]` retrains on the team's data\n"
+            "• `/hirebot profile` — the company facts JDs state (name, benefits, …); admins "
+            "change them with `/hirebot profile set` or `clear`\n"
             "File uploads only reach me in channels I'm a member of: `/invite @hirebot`.")
 
     def status_text(self) -> str:
@@ -386,9 +396,13 @@ class HireBot:
                 lines.append(f"   {fmt.escape(run['reason'])[:300]}")
         return "\n".join(lines)
 
+    def is_admin(self, user: str) -> bool:
+        """May ``user`` refresh models and change the company profile (``HIREBOT_ADMIN_USERS``)?"""
+        return user in self.settings.admin_users
+
     def refresh(self, user: str, kinds: list[str], respond: Callable) -> None:
         """``/hirebot refresh``: admins only; the training runs in a low-priority process."""
-        if user not in self.settings.admin_users:
+        if not self.is_admin(user):
             respond(text="Sorry, only hirebot admins can start a model refresh. The models also "
                          "refresh on their own schedule; `/hirebot status` shows the last one.",
                     response_type="ephemeral")
@@ -408,6 +422,11 @@ class HireBot:
                     logger.info("could not answer /hirebot refresh: %s", type(exc).__name__)
 
         threading.Thread(target=run, name="refresh", daemon=True).start()
+
+    def company_profile(self, user: str, text: str, respond: Callable) -> None:
+        """``/hirebot profile [set LINES | clear]``: anyone sees it, admins change it."""
+        respond(text=profile_reply(self.settings, self.store, user, unescape(text),
+                                   admin=self.is_admin(user)), response_type="ephemeral")
 
     def home_view(self) -> dict:
         blocks: list[dict] = [

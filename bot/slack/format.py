@@ -97,11 +97,14 @@ def jd_progress_text(text: str) -> str:
 
 
 def jd_blocks(text: str, jobpost_id: int, model: dict, *, approved_by: str | None = None,
-              ) -> list[dict]:
-    """The finished JD: the text in sections, the model that wrote it, and the buttons."""
-    max_sections = MAX_BLOCKS - 2
+              notes: list[str] | tuple[str, ...] = ()) -> list[dict]:
+    """The finished JD: the text in sections, what it was grounded on, its inclusive-language
+    check, the model that wrote it, and the buttons."""
+    notes = [n for n in notes if n][:3]
+    max_sections = MAX_BLOCKS - 2 - len(notes)
     chunks = split_text(escape(text))[:max_sections]
     blocks = [_section(chunk) for chunk in chunks]
+    blocks += [_context(escape(note)) for note in notes]
     note = f"Written by {model.get('name', 'hirebot')} {model.get('version', '')} on this server"
     if approved_by:
         note += f" · approved by <@{approved_by}> as team training data"

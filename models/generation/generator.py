@@ -26,6 +26,7 @@ from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
 from models.common.paths import BUNDLED_ROOT
 from models.generation.contact_scrub import scrub_contacts
 from models.generation.postings import format_prompt
+from models.generation.request import JobRequest, TitleError, parse_request
 from models.generation.sampling import (
     Decoding,
     NgramBan,
@@ -36,6 +37,8 @@ from models.generation.sampling import (
 )
 from models.generation.sections import split_sections
 from models.generation.tokenizer import load_tokenizer
+
+__all__ = ["Draft", "JobPostGenerator", "TitleError", "parse_title", "JobRequest"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,33 +55,25 @@ class Draft:
     new_tokens: int
     seconds: float
     finished: bool = True  # ended with end-of-text rather than the token limit
+    grounded_on: str = ""  # "Based on O*NET 15-2051.00 Data Scientists ..." (the reply says it)
+    inclusive: str = ""  # the inclusive-language line shown under the draft
+    score: float = 0.0  # best-of-n rank score (models.generation.grounded.rank_score)
+    request: dict | None = None
+    occupation: str | None = None  # O*NET code, when one was close enough
 
     def as_json(self) -> dict:
         return {"title": self.title, "text": self.text, "sections": self.sections,
                 "model": self.model, "new_tokens": self.new_tokens,
-                "seconds": round(self.seconds, 3)}
-
-
-class TitleError(ValueError):
-    """The title cannot be used as a prompt (empty, too long, control characters)."""
+                "seconds": round(self.seconds, 3), "grounded_on": self.grounded_on,
+                "inclusive": self.inclusive, "score": round(self.score, 4),
+                "request": self.request, "occupation": self.occupation}
 
 
 def parse_title(raw: str) -> tuple[str, str]:
-    """Split "Data Scientist, remote, fintech" into the title and the extra prompt context."""
-    import unicodedata
-
-    if raw is None or not raw.strip():
-        raise TitleError("Please give a job title, e.g. \"Data Scientist\".")
-    if any(unicodedata.category(ch).startswith("C") for ch in raw):
-        raise TitleError("The job title contains control characters.")
-    text = " ".join(raw.split())
-    if len(text) > MAX_TITLE_CHARS:
-        raise TitleError(f"The job title is longer than {MAX_TITLE_CHARS} characters.")
-    title, _, context = text.partition(",")
-    title = title.strip()
-    if not any(ch.isalpha() for ch in title):
-        raise TitleError("The job title has no letters in it.")
-    return title, context.strip(" ,")
+    """Split "Data Scientist, remote, fintech" into the title and the extra prompt context
+    (options after ``;`` are checked too, so a malformed request is refused here)."""
+    request = parse_request(raw)
+    return request.title, request.context
 
 
 def build_prompt(title: str, context: str = "") -> str:
@@ -116,6 +111,8 @@ class JobPostGenerator:
         #: two beat one by ~20 % at batch 1 on an idle 2-core machine, and by ~4 % with a
         #: nice-19 busy loop on the other core (docs/benchmarks.md).
         self.decode_threads = decode_threads
+        self.resolver = None  # set by the service (shares its embedder), else loaded on use
+        self._planner = None
 
     def _structural_ids(self) -> frozenset[int]:
         """Tokens that are only whitespace or punctuation: line breaks and bullets must repeat
@@ -153,13 +150,92 @@ class JobPostGenerator:
         return {"name": self.name, "version": self.version}
 
     # --------------------------------------------------------------------------- public
-    def write(self, raw_title: str, *, seed: int = 0, max_new_tokens: int = 400,
+    def write(self, raw_title: str, *, seed: int = 0, max_new_tokens: int = 600,
               decoding: Decoding | None = None,
-              on_text: Callable[[str], None] | None = None) -> Draft:
-        """One draft; ``on_text`` receives the scrubbed text so far, a line at a time."""
-        title, context = parse_title(raw_title)
-        return self.write_batch([(title, context)], seeds=[seed], max_new_tokens=max_new_tokens,
-                                decoding=decoding, on_text=on_text)[0]
+              on_text: Callable[[str], None] | None = None, profile=None, team=None,
+              n: int = 1) -> Draft:
+        """The best of ``n`` drafts; ``on_text`` receives the first draft's text a line at a
+        time (the ranked best replaces it when all are written)."""
+        return self.write_drafts(raw_title, seed=seed, max_new_tokens=max_new_tokens,
+                                 decoding=decoding, on_text=on_text, profile=profile,
+                                 team=team, n=n)[0]
+
+    def write_drafts(self, raw_title: str, *, seed: int = 0, max_new_tokens: int = 600,
+                     decoding: Decoding | None = None,
+                     on_text: Callable[[str], None] | None = None, profile=None, team=None,
+                     n: int = 1) -> list[Draft]:
+        """``n`` grounded drafts written in one batch, best first (see ``rank_score``)."""
+        decoding = decoding or Decoding()
+        request = parse_request(raw_title)
+        if not decoding.grounded:
+            return self.write_batch([(request.title, request.context)], seeds=[seed],
+                                    max_new_tokens=max_new_tokens, decoding=decoding,
+                                    on_text=on_text)
+        return self.write_grounded([request] * max(1, n), seeds=[seed + i for i in range(n)],
+                                   max_new_tokens=max_new_tokens, decoding=decoding,
+                                   on_text=on_text, profile=profile, team=team, rank=True)
+
+    def occupation_resolver(self):
+        if self.resolver is None:
+            from models.common.embeddings import FastEmbedder
+            from models.common.occupations import OccupationResolver
+
+            self.resolver = OccupationResolver.load(FastEmbedder())
+        return self.resolver
+
+    def planner(self):
+        if self._planner is None:
+            from models.generation.grounded import GroundedPlanner
+            from models.generation.known_words import known_vocabulary
+
+            self._planner = GroundedPlanner(self, known_vocabulary())
+        return self._planner
+
+    def write_grounded(self, requests: list[JobRequest], *, seeds: list[int],
+                       max_new_tokens: int = 600, decoding: Decoding | None = None,
+                       on_text: Callable[[str], None] | None = None, profile=None, team=None,
+                       rank: bool = False) -> list[Draft]:
+        """One grounded draft per request, in one batch; ``rank`` sorts them best first."""
+        from models.generation.grounded import render_grounded, sample_grounded
+        from models.generation.grounding import build_grounding
+        from models.generation.inclusive import check_text
+
+        decoding = decoding or Decoding()
+        start = time.monotonic()
+        resolver = self.occupation_resolver()
+        groundings = [build_grounding(r, resolver, profile=profile, team=team, seed=s)
+                      for r, s in zip(requests, seeds, strict=True)]
+        planner = self.planner()
+        show = None
+        if on_text is not None:
+            def show(state) -> None:
+                text = render_grounded(self, state, decoding, partial=True)
+                if text:
+                    on_text(text)
+        with torch_threads(self.decode_threads):
+            states = sample_grounded(self, groundings, seeds, decoding=decoding,
+                                     planner=planner, max_new_tokens=max_new_tokens,
+                                     on_text=show)
+        seconds = time.monotonic() - start
+        from models.generation.grounded import rank_score
+
+        drafts = []
+        for request, grounding, state in zip(requests, groundings, states, strict=True):
+            text = render_grounded(self, state, decoding)
+            report = check_text(text)
+            drafts.append(Draft(
+                title=request.title, text=text, sections=split_sections(text),
+                model=self.model_info, new_tokens=state.sampled, seconds=seconds,
+                finished=state.done, grounded_on=grounding.attribution(),
+                inclusive=" ".join(report.summary_lines()),
+                score=rank_score(state, text, coded_words=report.coded_count),
+                request=request.as_json(), occupation=(grounding.occupation.code
+                                                       if grounding.occupation else None)))
+        if rank:
+            drafts.sort(key=lambda d: -d.score)
+        if on_text is not None and drafts:
+            on_text(drafts[0].text)
+        return drafts
 
     def write_batch(self, titles: list[tuple[str, str]], *, seeds: list[int],
                     max_new_tokens: int = 400, decoding: Decoding | None = None,

@@ -30,12 +30,20 @@ class Decoding:
     sections: tuple[str, ...] = ("Responsibilities", "Requirements", "Benefits")
     opening_tokens: int = 60  # the opening paragraph ends at a blank line or this many tokens
     section_tokens: int = 70
+    #: Write from the occupation's facts (models.generation.grounded); False is the old
+    #: section-by-section free writing, kept for comparison in the evaluation.
+    grounded: bool = True
 
     @classmethod
     def naive(cls) -> Decoding:
         return cls(temperature=1.0, no_repeat_ngram=0, repetition_penalty=1.0,
                    min_new_tokens=0, scrub_contacts=False, title_boost=0.0, opener=False,
-                   sections=())
+                   sections=(), grounded=False)
+
+    @classmethod
+    def free(cls) -> Decoding:
+        """The previous release's decoding: safeguards, but no grounding."""
+        return cls(grounded=False)
 
 
 
