@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.services.model_service import ModelService
 from bot.slack.app import HttpServer
 from bot.slack.local_slack import LocalSlack, SlackSender
+from bot.storage import Store
 from tests.conftest import CVS
 
 CHANNEL = "C0HR"
@@ -43,7 +44,7 @@ class Env:
         self.settings = Settings(
             data_dir=data_dir, slack_api_url=local.api_url,
             slack_bot_token=SecretStr(local.token), slack_signing_secret=SecretStr(SECRET),
-            jobpost_max_new_tokens=160, stream_interval_s=0.05, **overrides)
+            jobpost_max_new_tokens=600, stream_interval_s=0.05, **overrides)
         self.models = models or ModelService(self.settings)
         self.start()
 
@@ -98,7 +99,7 @@ class Env:
 @pytest.fixture(scope="module")
 def models(screening_model, tmp_path_factory) -> ModelService:
     service = ModelService(Settings(data_dir=tmp_path_factory.mktemp("unused"),
-                                    jobpost_max_new_tokens=160))
+                                    jobpost_max_new_tokens=600))
     service.install("classifier", screening_model)  # one MiniLM load for the whole session
     _ = service.generator
     return service
@@ -335,14 +336,53 @@ def test_buttons_store_feedback_and_approval(env):
     assert any("saved" in r.get("text", "") for r in env.local.state.responses)
 
 
-def test_regenerate_writes_a_new_draft_in_the_same_thread(env):
+def _notes(message: dict) -> str:
+    return " ".join(e["text"] for b in message["blocks"] if b["type"] == "context"
+                    for e in b["elements"])
+
+
+def test_regenerate_shows_the_next_ranked_draft_of_the_batch(env):
     parent_ts, jd = env.jobpost("Pastry Chef")
+    assert "Draft 1 of 3" in _notes(jd)
     jobpost_id = jd["blocks"][-1]["elements"][0]["value"]
     env.send.click("jd_regenerate", jobpost_id, channel=CHANNEL, message_ts=jd["ts"])
-    drafts = wait_for(lambda: len([m for m in env.local.thread(CHANNEL, parent_ts)
-                                   if any(b["type"] == "actions" for b in m["blocks"])]) == 2,
+
+    def finished_drafts():
+        return [m for m in env.local.thread(CHANNEL, parent_ts)
+                if any(b["type"] == "actions" for b in m["blocks"])]
+    drafts = wait_for(lambda: len(finished_drafts()) == 2 and finished_drafts(),
                       what="second draft")
-    assert drafts
+    second = drafts[-1]
+    assert "Draft 2 of 3" in _notes(second)
+    assert second["text"] != jd["text"]
+    store = Store(env.settings.db_path)
+    rows = [store.jobpost(int(b["elements"][0]["value"])) for m in drafts
+            for b in m["blocks"] if b["type"] == "actions"]
+    assert [r["draft_number"] for r in rows] == [1, 2]
+    assert rows[1]["raw_request"] == "Pastry Chef"
+
+
+def test_jobpost_options_steer_the_draft_and_the_reply_says_what_it_is_based_on(env):
+    _, jd = env.jobpost("Accountant; must: Excel, SAP; location: Leeds; hybrid")
+    text = jd["text"]
+    requirements = text.split("Requirements:", 1)[1].split("Benefits:", 1)[0]
+    assert "Excel" in requirements and "SAP" in requirements
+    opening = text.split("Responsibilities:", 1)[0]
+    assert "Leeds" in opening and "hybrid" in opening
+    notes = _notes(jd)
+    assert "O*NET 13-2011.00" in notes and "CC BY 4.0" in notes
+    assert "Inclusive language:" in notes and "Reading grade" in notes
+    assert "[To fill in:" in text  # no company profile: benefits are a marked placeholder
+
+
+def test_a_malformed_jobpost_line_gets_the_syntax_privately(env):
+    status, _ = env.send.command("/jobpost", "Data Scientist; salary: 90k", channel=CHANNEL)
+    assert status == 200
+    reply = wait_for(lambda: [r for r in env.local.state.responses
+                              if "salary" in r.get("text", "")], what="the refusal")[0]
+    assert reply["response_type"] == "ephemeral"
+    assert "must:" in reply["text"] and "location:" in reply["text"]
+    assert env.local.channel_messages(CHANNEL) == []
 
 
 # ------------------------------------------------------------------------------ help etc.

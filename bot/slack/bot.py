@@ -350,8 +350,10 @@ class HireBot:
         return (
             "*hirebot* writes job descriptions and screens CVs on this company's own server; "
             "nothing leaves it.\n"
-            "• `/jobpost Data Scientist, remote, fintech` — a JD in a thread (Regenerate, "
-            "Approve, 👍 / 👎 under it)\n"
+            "• `/jobpost Data Scientist; must: Python, SQL; nice: Spark; location: Berlin; "
+            "remote` — a JD in a thread, grounded on the occupation's O*NET profile; the "
+            "options after `;` are optional (Regenerate shows the next-best draft; Approve, "
+            "👍 / 👎 under it)\n"
             "• `/screen Registered Nurse` — a thread where uploaded CVs are screened for that "
             "role; CVs uploaded in a `/jobpost` thread are screened against its JD\n"
             "• Upload CVs (PDF, DOCX, TXT, or a ZIP) with “for Java Developer” in the message "

@@ -107,6 +107,10 @@ class Resolution:
     confidence: float
     matched_name: str = ""
     alternatives: tuple[tuple[str, float], ...] = field(default_factory=tuple)
+    #: The ESCO occupation whose title the query matches closely (its definition is more
+    #: specific than the O*NET profile: "Steiner school teacher"), else None.
+    esco_title: str | None = None
+    esco_description: str = ""
 
     @property
     def code(self) -> str | None:
@@ -125,10 +129,13 @@ class OccupationResolver:
     (docs/benchmarks.md).
     """
 
-    VOTE, PROFILE, HEAD, BASE, NO_TASKS = 0.3, 1.0, 0.1, 0.03, 0.1
+    VOTE, PROFILE, HEAD, BASE, NO_TASKS = 0.3, 1.0, 0.1, 0.03, 1.0
+    #: An ESCO label at least this close to the query lends its definition to the JD.
+    ESCO_MATCH = 0.85
 
     def __init__(self, occupations: dict[str, Occupation], names: list[dict],
-                 vectors: np.ndarray, profiles: np.ndarray, embedder):
+                 vectors: np.ndarray, profiles: np.ndarray, embedder,
+                 esco: list[dict] | None = None):
         self.occupations = occupations
         self.codes = list(occupations)
         index = {code: i for i, code in enumerate(self.codes)}
@@ -136,6 +143,7 @@ class OccupationResolver:
         self.vectors = np.asarray(vectors, dtype=np.float32)
         self.profiles = np.asarray(profiles, dtype=np.float32)
         self.embedder = embedder
+        self.esco = esco or []
         self.name_code = np.array([index[n["code"]] for n in names], dtype=np.intp)
         self.is_onet = np.array([n["source"] == "onet" for n in names])
         self.voters = np.where(~self.is_onet)[0]
@@ -151,9 +159,11 @@ class OccupationResolver:
     @classmethod
     def load(cls, embedder, folder: Path | None = None) -> OccupationResolver:
         folder = Path(folder or OCCUPATIONS_DIR)
+        esco_path = folder / "esco.json"
         return cls(load_occupations(folder), json.loads((folder / "names.json").read_text()),
                    _dequantise(np.load(folder / "names.npy")),
-                   _dequantise(np.load(folder / "profiles.npy")), embedder)
+                   _dequantise(np.load(folder / "profiles.npy")), embedder,
+                   json.loads(esco_path.read_text()) if esco_path.is_file() else None)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         vectors = np.asarray(self.embedder.encode(texts), dtype=np.float32)
@@ -212,8 +222,17 @@ class OccupationResolver:
         code = self.codes[best]
         occupation = self.occupations[code] if confidence >= MIN_CONFIDENCE else None
         alternatives = tuple((self.codes[j], round(score(j), 3)) for j in ranked[1:4])
+        esco_title, esco_description = None, ""
+        if occupation is not None and self.esco:
+            for i in top[np.argsort(-voter_sims[top])]:
+                entry = self.names[int(self.voters[i])]
+                if "esco" in entry and voter_sims[i] >= self.ESCO_MATCH:
+                    found = self.esco[entry["esco"]]
+                    esco_title, esco_description = found["title"], found["description"]
+                    break
         return Resolution(title, norm, occupation, round(confidence, 3),
-                          matched.get(best, self.occupations[code].title), alternatives)
+                          matched.get(best, self.occupations[code].title), alternatives,
+                          esco_title, esco_description)
 
 
 def _word_set(title: str) -> set[str]:

@@ -169,10 +169,15 @@ def has_repeated_item(text: str) -> bool:
     return False
 
 
-def invented_words(text: str, vocabulary) -> list[str]:
-    """Words neither English's frequency list nor the corpus (3+ uses) knows; `code spans`
-    (the placeholder's `/hirebot profile`) are commands, not prose."""
-    return vocabulary.unknown_words(re.sub(r"`[^`]*`", " ", text))
+def invented_words(text: str, vocabulary, given: str = "") -> list[str]:
+    """Words neither English's frequency list nor the corpus (3+ uses) knows, nor ``given``
+    (the request and the statements the draft was grounded on: the model copied those, it did
+    not spell them). `code spans` (the placeholder's `/hirebot profile`) are commands."""
+    from models.generation.known_words import words_in
+
+    known = set(words_in(given))
+    return [w for w in vocabulary.unknown_words(re.sub(r"`[^`]*`", " ", text))
+            if w not in known]
 
 
 def title_retrieval(titles: Sequence[str], texts: Sequence[str], embedder) -> float:
@@ -199,11 +204,12 @@ def title_retrieval(titles: Sequence[str], texts: Sequence[str], embedder) -> fl
 
 
 def readability_scores(titles: Sequence[str], texts: Sequence[str], vocabulary,
-                       embedder) -> dict[str, float]:
+                       embedder, given: Sequence[str] | None = None) -> dict[str, float]:
     from models.generation.inclusive import check_text
 
     n = max(len(texts), 1)
-    invented = [invented_words(t, vocabulary) for t in texts]
+    given = list(given) if given is not None else list(titles)
+    invented = [invented_words(t, vocabulary, g) for t, g in zip(texts, given, strict=True)]
     return {
         "invented_word_drafts": round(sum(bool(i) for i in invented) / n, 4),
         "cut_lines": round(cut_line_rate(texts), 4),
@@ -290,10 +296,14 @@ def evaluate_generator(generator: JobPostGenerator, corpus: PostingCorpus, *, ti
     real_titles = [p.title.strip() for p in real]
     real_texts = [p.description for p in real]
 
+    def grounding_text(draft: Draft) -> str:
+        return f"{draft.title} {draft.source_text} {draft.grounded_on}"
+
     def scored(drafts: list[Draft]) -> dict:
         texts = [d.text for d in drafts]
         return {**score_drafts(drafts, prompts, index),
-                **readability_scores(prompts, texts, vocabulary, embedder)}
+                **readability_scores(prompts, texts, vocabulary, embedder,
+                                     [grounding_text(d) for d in drafts])}
 
     resolver_report = evaluate_resolver(resolver)
     real_scores = {

@@ -16,7 +16,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +60,8 @@ class Draft:
     score: float = 0.0  # best-of-n rank score (models.generation.grounded.rank_score)
     request: dict | None = None
     occupation: str | None = None  # O*NET code, when one was close enough
+    #: Everything the draft was grounded on, for the evaluation (not shown, not stored).
+    source_text: str = field(default="", repr=False)
 
     def as_json(self) -> dict:
         return {"title": self.title, "text": self.text, "sections": self.sections,
@@ -230,7 +232,10 @@ class JobPostGenerator:
                 inclusive=" ".join(report.summary_lines()),
                 score=rank_score(state, text, coded_words=report.coded_count),
                 request=request.as_json(), occupation=(grounding.occupation.code
-                                                       if grounding.occupation else None)))
+                                                       if grounding.occupation else None),
+                source_text=" ".join([grounding.summary, *grounding.esco_clauses,
+                                      *grounding.duties, *grounding.requirements,
+                                      *grounding.skills])))
         if rank:
             drafts.sort(key=lambda d: -d.score)
         if on_text is not None and drafts:

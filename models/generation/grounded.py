@@ -130,17 +130,26 @@ class GroundedPlanner:
         state = RowState(grounding=grounding, seed=seed)
         state.vocabulary = self.vocabulary.extended(words_in(" ".join(
             [request.title, request.location, *request.must, *request.nice, grounding.summary,
-             *grounding.duties, *grounding.skills])))
+             *grounding.esco_clauses, *grounding.duties, *grounding.requirements,
+             *grounding.skills])))
         where = f" {request.where}" if request.where else ""
         opener = OPENERS[seed % len(OPENERS)].format(a=_article(request.title),
                                                      title=request.title, where=where)
         state.queue = self._ids(opener)
-        sources = []
+        sources, priors = [], []
+        clauses = grounding.esco_clauses
+        if clauses:  # the ESCO definition names this very title: it leads
+            text = f" You will {clauses[0]}." + "".join(f" You will also {c}."
+                                                         for c in clauses[1:])
+            sources.append(self._ids(text) + [self.newline])
+            priors.append(1.0)
         if grounding.summary:
             sources.append(self._ids(f" You will {grounding.summary}.") + [self.newline])
+            priors.append(0.5 if clauses else 1.0)
             sources.append(self._ids(f" In this role you will {grounding.summary}.")
                            + [self.newline])
-        state.copy = CopySource(sources, [1.0] * len(sources), self.newline) if sources else None
+            priors.append(0.3 if clauses else 0.8)
+        state.copy = CopySource(sources, priors, self.newline) if sources else None
         return state
 
     def _enter(self, state: RowState, part: str) -> None:

@@ -19,6 +19,16 @@ from models.generation.profile import CompanyProfile
 from models.generation.request import JobRequest
 
 MAX_DUTIES = 10
+#: Duties true of nearly any job, for a title no occupation is close to ("Chief Vibes
+#: Officer"): the draft stays readable and its note asks for the role's own duties.
+GENERIC_DUTIES = (
+    "Plan and prioritise your own work to meet agreed deadlines.",
+    "Work with colleagues across the team to deliver shared goals.",
+    "Keep accurate records and report progress to your manager.",
+    "Build good working relationships with customers and colleagues.",
+    "Suggest improvements to the way the team works.",
+    "Follow the company's policies, procedures and health and safety rules.",
+)
 MAX_SKILLS = 10
 MAX_TEAM_LINES = 6
 _HEADING = re.compile(r"^\s*[A-Z][A-Za-z ,&/']{0,40}:\s*$")
@@ -37,6 +47,7 @@ class Grounding:
     request: JobRequest
     resolution: Resolution | None = None
     summary: str = ""  # "develop and implement ..." (the occupation summary, as a clause)
+    esco_clauses: list[str] = field(default_factory=list)  # "teach people the theory ..."
     duties: list[str] = field(default_factory=list)  # candidate Responsibilities lines
     skills: list[str] = field(default_factory=list)  # typical skills (not the user's terms)
     requirements: list[str] = field(default_factory=list)  # candidate Requirements lines
@@ -70,8 +81,10 @@ class Grounding:
             parts.append(f"Based on {occupation.source_line} (task statements: "
                          f"{ONET_ATTRIBUTION}; match {self.resolution.confidence:.2f})")
         elif self.resolution is not None:
-            parts.append(f"No close occupation found for “{self.request.title}”: written "
-                         "without an occupation profile — check the duties carefully")
+            parts.append(f"No close occupation found for “{self.request.title}”: the duties "
+                         "are general ones — add the role's own before publishing")
+        if self.esco_clauses and self.resolution and self.resolution.esco_title:
+            parts.append(f"ESCO “{self.resolution.esco_title}” (European Commission, CC BY 4.0)")
         if self.skills:
             parts.append("skills from similar real postings")
         if self.team_titles:
@@ -88,6 +101,24 @@ def _as_clause(summary: str) -> str:
     if first.strip(",;").isalpha() and not first.isupper():
         text = first.lower() + text[len(first):]
     return text.split(". ")[0]
+
+
+def esco_clauses(title: str, description: str) -> list[str]:
+    """"Vessel steering instructors teach people ... They assist students ..." -> ["teach
+    people ...", "assist students ..."]: ESCO definitions name the occupation in the plural,
+    then say what it does, so the verbs are already in the form "You will" needs."""
+    sentences = re.split(r"(?<=\.)\s+", description.strip())
+    out = []
+    first = sentences[0] if sentences else ""
+    words = title.lower().split()
+    head = first.split()
+    if len(head) > len(words) and [w.lower() for w in head[:len(words) - 1]] == words[:-1] \
+            and head[len(words) - 1].lower().rstrip("s") in {words[-1], words[-1].rstrip("s")}:
+        out.append(" ".join(head[len(words):]).rstrip("."))
+        for sentence in sentences[1:2]:
+            if sentence.startswith("They "):
+                out.append(sentence[len("They "):].rstrip("."))
+    return [c for c in out if 3 <= len(c.split()) <= 40]
 
 
 def _team_lines(team: list[TeamJD]) -> list[str]:
@@ -129,7 +160,7 @@ def build_grounding(request: JobRequest, resolver: OccupationResolver | None, *,
     duties = _team_lines(same_job)
     if occupation is not None:
         tasks = [t if t.endswith(".") else t + "." for t in occupation.tasks]
-        if occupation.summary:
+        if occupation.summary and "not listed separately" not in occupation.summary:
             grounding.summary = _as_clause(occupation.summary)
         elif tasks:  # 161 O*NET profiles have no summary: the first task opens instead
             grounding.summary = _as_clause(tasks.pop(0))
@@ -140,6 +171,13 @@ def build_grounding(request: JobRequest, resolver: OccupationResolver | None, *,
                                                            + 4 * min(_coded_count(tasks[i]), 2)))
         duties += [tasks[i] for i in ranked]
         grounding.skills = _distinct_skills(occupation.skills)[:MAX_SKILLS]
+        if resolution.esco_title:
+            grounding.esco_clauses = esco_clauses(resolution.esco_title,
+                                                  resolution.esco_description)
+    if not duties:
+        generic = list(GENERIC_DUTIES)
+        random.Random(seed).shuffle(generic)
+        duties = generic[:5]
     grounding.duties = list(dict.fromkeys(duties))[:MAX_DUTIES]
     grounding.requirements = requirement_lines(grounding, seed)
     return grounding

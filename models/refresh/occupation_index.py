@@ -233,10 +233,14 @@ def build_occupation_index(shared: Path, embedder, out_dir: Path | None = None, 
     vectors: list[np.ndarray] = []
     seen: set[tuple[str, str]] = set()
 
-    def add(name: str, code: str, source: str, vector: np.ndarray) -> None:
+    def add(name: str, code: str, source: str, vector: np.ndarray, esco: int | None = None
+            ) -> None:
         if name and (name, code, source) not in seen:
             seen.add((name, code, source))
-            names.append({"name": name, "code": code, "source": source})
+            entry = {"name": name, "code": code, "source": source}
+            if esco is not None:
+                entry["esco"] = esco  # which ESCO occupation the label names
+            names.append(entry)
             vectors.append(vector)
 
     for name, j, vector in zip(onet_names, onet_name_code, onet_name_vectors, strict=True):
@@ -245,7 +249,7 @@ def build_occupation_index(shared: Path, embedder, out_dir: Path | None = None, 
     for i, row in enumerate(esco):
         esco_by_code[onet[int(esco_code[i])]["code"]].append(row["title"])
     for label, owner, vector in zip(labels, label_owner, label_vectors, strict=True):
-        add(label, onet[int(esco_code[owner])]["code"], "esco", vector)
+        add(label, onet[int(esco_code[owner])]["code"], "esco", vector, owner)
     assigned: dict[str, list[Posting]] = defaultdict(list)
     for posting, name, vector, index, score in zip(sample, posting_names, posting_vectors,
                                                    ad_code, ad_best, strict=True):
@@ -263,6 +267,9 @@ def build_occupation_index(shared: Path, embedder, out_dir: Path | None = None, 
     (out_dir / "occupations.json").write_text(json.dumps(occupations, ensure_ascii=False,
                                                          indent=0))
     (out_dir / "names.json").write_text(json.dumps(names, ensure_ascii=False))
+    (out_dir / "esco.json").write_text(json.dumps(
+        [{"title": r["title"], "description": r["description"]} for r in esco],
+        ensure_ascii=False))
     counts = corpus_word_counts(p.description for p in corpus.train)
     (out_dir / "corpus_words.tsv").write_text(
         "".join(f"{w}\t{n}\n" for w, n in sorted(counts.items())), encoding="utf-8")
