@@ -145,13 +145,15 @@ def test_profile_text_lists_each_field_and_what_is_missing():
     assert "No company profile is set" in company.profile_text(None)
 
 
-def test_write_jd_passes_the_profile_to_the_generator_only_when_there_is_one(tmp_path):
+def test_write_jd_passes_the_profile_to_the_generator(tmp_path):
     calls = []
 
     class Recorder:  # the generator's write, as ModelService calls it
-        def write(self, raw_title, **kwargs):
+        resolver = object()  # already attached: the service must not load MiniLM for it
+
+        def write_drafts(self, raw_title, **kwargs):
             calls.append(kwargs)
-            return "draft"
+            return ["draft"]
 
     service = ModelService(Settings(data_dir=tmp_path / "data", jobpost_max_new_tokens=12))
     service.install("generator", Recorder())
@@ -160,7 +162,7 @@ def test_write_jd_passes_the_profile_to_the_generator_only_when_there_is_one(tmp
     service.write_jd("Nurse")
     assert calls[0]["profile"] is profile and calls[0]["seed"] == 3
     assert calls[0]["max_new_tokens"] == 12
-    assert "profile" not in calls[1]
+    assert calls[1]["profile"] is None
 
 
 # ------------------------------------------------------------------------------ Slack

@@ -12,12 +12,12 @@ import torch
 from bot.cli import main
 from models.generation.contact_scrub import contains_contact, scrub_contacts
 from models.generation.evaluation import distinct_2, evaluate_generator, head_word, is_degenerate
+from models.generation.free_writing import RowPlan
 from models.generation.generator import (
     BUNDLED_GENERATOR_DIR,
     Decoding,
     JobPostGenerator,
     TitleError,
-    _RowPlan,
     parse_title,
 )
 from models.generation.postings import (
@@ -274,7 +274,7 @@ def test_steering_bonus_ends_once_a_word_is_written(tiny_generator):
 def test_words_the_opener_forced_in_keep_their_steering_bonus(tiny_generator):
     """Only words the model writes use up their bonus: the opener's forced title words keep it,
     so with an overwhelming bonus the model's first free tokens are exactly those words."""
-    from models.generation.generator import OPENERS, _article
+    from models.generation.free_writing import OPENERS, _article
 
     opener = OPENERS[0].format(a=_article("Pastry Chef"), title="Pastry Chef")
     opener_ids = tiny_generator.tokenizer(opener, add_special_tokens=False)["input_ids"]
@@ -282,7 +282,7 @@ def test_words_the_opener_forced_in_keep_their_steering_bonus(tiny_generator):
     prompt = tiny_generator.tokenizer("Job title: Pastry Chef\n\n")["input_ids"]
     decoding = Decoding(sections=(), opener=True, title_boost=50.0, repetition_penalty=1.0,
                         no_repeat_ngram=0, min_new_tokens=20)
-    plans = [_RowPlan(tiny_generator, decoding, "Pastry Chef", 0)]
+    plans = [RowPlan(tiny_generator, decoding, "Pastry Chef", 0)]
     outputs, _ = tiny_generator._sample([prompt], [0], len(opener_ids) + 6, decoding, None,
                                         boosts=[words], plans=plans)
     assert outputs[0][:len(opener_ids)] == opener_ids
@@ -372,7 +372,10 @@ def test_eval_runs_on_the_tiny_model(tiny_generator):
                                 max_new_tokens=40, embedder=FastEmbedder(), bpc_docs=5)
     assert set(report["hirebot"]) >= {"repetition_rate", "distinct_2", "title_relevance",
                                       "structure", "contact_leak"}
-    assert report["hirebot"].keys() == report["naive"].keys()
+    assert report["hirebot"].keys() - {"must_terms_present"} == report["naive"].keys()
+    assert 0.0 <= report["hirebot"]["must_terms_present"] <= 1.0  # 40 tokens end early
+    assert {"invented_word_drafts", "cut_lines", "repeated_item_drafts",
+            "title_retrieval_at_5", "coded_words_per_draft"} <= report["hirebot"].keys()
     assert 0 < report["bits_per_char"] < 5
 
 
@@ -398,7 +401,9 @@ def test_jobpost_cli_json_contract(capsys):
     assert main(["jobpost", "Pastry Chef, London", "--json", "--seed", "5",
                  "--max-new-tokens", "120"]) == 0
     first = json.loads(capsys.readouterr().out)
-    assert set(first) == {"title", "text", "sections", "model", "new_tokens", "seconds"}
+    assert set(first) == {"title", "text", "sections", "model", "new_tokens", "seconds",
+                          "grounded_on", "inclusive", "score", "request", "occupation"}
+    assert first["occupation"] and "O*NET" in first["grounded_on"]
     assert first["title"] == "Pastry Chef" and first["model"]["version"]
     assert main(["jobpost", "Pastry Chef, London", "--json", "--seed", "5",
                  "--max-new-tokens", "120"]) == 0

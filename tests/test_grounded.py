@@ -17,9 +17,10 @@ from models.common.occupations import (
 from models.generation.copying import CopySource, TermCopier
 from models.generation.evaluation import cut_line_rate, has_repeated_item, invented_words
 from models.generation.generator import BUNDLED_GENERATOR_DIR, JobPostGenerator
-from models.generation.grounded import line_is_complete, tidy_lines
+from models.generation.grounded import line_is_complete
 from models.generation.known_words import TokenChecker, Vocabulary, known_vocabulary
 from models.generation.profile import BENEFITS_PLACEHOLDER, CompanyProfile
+from models.generation.render import tidy_lines
 from models.generation.request import TitleError, parse_request
 from models.generation.sections import split_sections
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
 
 from models.common.paths import BUNDLED_ROOT
 from models.generation.contact_scrub import scrub_contacts
+from models.generation.free_writing import LineStreamer, RowPlan, tidy
 from models.generation.postings import format_prompt
 from models.generation.request import JobRequest, TitleError, parse_request
 from models.generation.sampling import (
@@ -198,9 +198,10 @@ class JobPostGenerator:
                        on_text: Callable[[str], None] | None = None, profile=None, team=None,
                        rank: bool = False) -> list[Draft]:
         """One grounded draft per request, in one batch; ``rank`` sorts them best first."""
-        from models.generation.grounded import render_grounded, sample_grounded
+        from models.generation.grounded import sample_grounded
         from models.generation.grounding import build_grounding
         from models.generation.inclusive import check_text
+        from models.generation.render import render_grounded
 
         decoding = decoding or Decoding()
         start = time.monotonic()
@@ -219,7 +220,7 @@ class JobPostGenerator:
                                      planner=planner, max_new_tokens=max_new_tokens,
                                      on_text=show)
         seconds = time.monotonic() - start
-        from models.generation.grounded import rank_score
+        from models.generation.render import rank_score
 
         drafts = []
         for request, grounding, state in zip(requests, groundings, states, strict=True):
@@ -252,11 +253,11 @@ class JobPostGenerator:
         prompt_ids = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
         budget = self.max_positions - max(len(p) for p in prompt_ids)
         max_new_tokens = max(1, min(max_new_tokens, budget))
-        streamer = _LineStreamer(self, on_text, decoding) if on_text else None
+        streamer = LineStreamer(self, on_text, decoding) if on_text else None
         boosts = [self.steering_ids(t) for t, _ in titles] if decoding.title_boost else None
         plans = None
         if decoding.sections or decoding.opener:
-            plans = [_RowPlan(self, decoding, t, seed) for (t, _), seed in zip(titles, seeds,
+            plans = [RowPlan(self, decoding, t, seed) for (t, _), seed in zip(titles, seeds,
                                                                                 strict=True)]
         with torch_threads(self.decode_threads):
             outputs, finished = self._sample(prompt_ids, seeds, max_new_tokens, decoding,
@@ -280,7 +281,7 @@ class JobPostGenerator:
             text = f"{title} ({context})\n\n{text}"
         if decoding.scrub_contacts:
             text = scrub_contacts(text)
-        return _tidy(text)
+        return tidy(text)
 
     def steering_ids(self, title: str) -> list[int]:
         """Tokens of the title's words and its family's words, with and without capitals."""
@@ -308,9 +309,9 @@ class JobPostGenerator:
     # --------------------------------------------------------------------------- sampling
     @torch.no_grad()
     def _sample(self, prompt_ids: list[list[int]], seeds: list[int], max_new_tokens: int,
-                decoding: Decoding, streamer: _LineStreamer | None, *, use_fast: bool = True,
+                decoding: Decoding, streamer: LineStreamer | None, *, use_fast: bool = True,
                 boosts: list[list[int]] | None = None,
-                plans: list[_RowPlan] | None = None) -> tuple[list[list[int]], list[bool]]:
+                plans: list[RowPlan] | None = None) -> tuple[list[list[int]], list[bool]]:
         rows = len(prompt_ids)
         vocab = len(self.tokenizer)
         bias = None
@@ -426,101 +427,3 @@ class JobPostGenerator:
             drafts.append(Draft(title, text, split_sections(text), self.model_info,
                                 len(new_ids), seconds, finished))
         return drafts
-
-
-OPENERS = (
-    "We are looking for {a} {title} to join our team.",
-    "An exciting opportunity has arisen for {a} {title} to join our team.",
-    "We are recruiting {a} {title}.",
-    "As {a} {title}, you will",
-)
-MIN_SECTION_TOKENS = 25
-OVERRUN = 25  # past its budget, a part may run this far to finish its sentence
-
-
-def _article(title: str) -> str:
-    return "an" if title[:1].lower() in "aeiou" else "a"
-
-
-class _RowPlan:
-    """Section-by-section decoding for one draft: an opener that names the title, then one
-    heading at a time. The model writes each part; a part ends at a blank line (or its token
-    budget), and the next heading is fed in as forced tokens."""
-
-    def __init__(self, generator: JobPostGenerator, decoding: Decoding, title: str, seed: int):
-        self.tokenizer = generator.tokenizer
-        self.token_text = generator.token_text
-        self.decoding = decoding
-        self.headings = list(decoding.sections)
-        self.queue: list[int] = []
-        if decoding.opener:
-            opener = OPENERS[seed % len(OPENERS)].format(a=_article(title), title=title)
-            self.queue = self._encode(opener)
-        self.part = 0  # 0 = opening paragraph, then one per heading
-        self.part_tokens = 0
-        self.part_text = ""
-
-    def _encode(self, text: str) -> list[int]:
-        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
-
-    def may_end(self) -> bool:
-        return self.part >= len(self.headings)
-
-    def next_forced(self) -> int | None:
-        return self.queue.pop(0) if self.queue else None
-
-    def after_sampled(self, token: int) -> bool:
-        """Track the part being written; True when the last part is complete."""
-        if not self.headings:  # opener only: the model writes the rest freely
-            return False
-        self.part_tokens += 1
-        self.part_text += self.token_text[token]
-        limit = self.decoding.opening_tokens if self.part == 0 else self.decoding.section_tokens
-        blank_line = "\n\n" in self.part_text.lstrip() and self.part_tokens >= MIN_SECTION_TOKENS
-        over = self.part_tokens >= limit
-        at_break = self.part_text.endswith("\n") or self.part_text.rstrip().endswith(".")
-        if not (blank_line or (over and at_break) or self.part_tokens >= limit + OVERRUN):
-            return False
-        if self.part >= len(self.headings):
-            return True
-        lead = "" if self.part_text.endswith("\n\n") else (
-            "\n" if self.part_text.endswith("\n") else "\n\n")
-        self.queue = self._encode(f"{lead}{self.headings[self.part]}:\n")
-        self.part += 1
-        self.part_tokens = 0
-        self.part_text = ""
-        return False
-
-
-def _tidy(text: str) -> str:
-    lines = [line.rstrip() for line in text.split("\n")]
-    text = "\n".join(lines)
-    text = re.sub(r"\n{3,}", "\n\n", text)
-    return text.strip()
-
-
-@dataclass
-class _LineStreamer:
-    """Emits the scrubbed draft a completed line at a time, so no half URL is ever shown."""
-
-    generator: JobPostGenerator
-    on_text: Callable[[str], None]
-    decoding: Decoding
-    shown: str = ""
-
-    def feed(self, ids: list[int]) -> None:
-        if not ids or "\n" not in self.generator.token_text[ids[-1]]:
-            return
-        text = self.generator.tokenizer.decode(ids, skip_special_tokens=True)
-        complete = text[: text.rfind("\n")]
-        if self.decoding.scrub_contacts:
-            complete = scrub_contacts(complete)
-        complete = _tidy(complete)
-        if complete and complete != self.shown:
-            self.shown = complete
-            self.on_text(complete)
-
-    def finish(self, final: str) -> None:
-        if final != self.shown:
-            self.shown = final
-            self.on_text(final)

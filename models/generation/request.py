@@ -76,7 +76,7 @@ class _Options:
 def _check_text(raw: str) -> str:
     if raw is None or not raw.strip():
         raise TitleError("Please give a job title, e.g. \"Data Scientist\".")
-    if any(unicodedata.category(ch).startswith("C") and ch not in "\n\t" for ch in raw):
+    if any(unicodedata.category(ch).startswith("C") for ch in raw):
         raise TitleError("The job title contains control characters.")
     if len(raw) > MAX_REQUEST_CHARS:
         raise TitleError(f"The request is longer than {MAX_REQUEST_CHARS} characters.")
