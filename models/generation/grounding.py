@@ -48,6 +48,7 @@ class Grounding:
     resolution: Resolution | None = None
     summary: str = ""  # "develop and implement ..." (the occupation summary, as a clause)
     esco_clauses: list[str] = field(default_factory=list)  # "teach people the theory ..."
+    opening_task: str = ""  # the task the opening states, when the profile has no summary
     duties: list[str] = field(default_factory=list)  # candidate Responsibilities lines
     skills: list[str] = field(default_factory=list)  # typical skills (not the user's terms)
     requirements: list[str] = field(default_factory=list)  # candidate Requirements lines
@@ -163,7 +164,8 @@ def build_grounding(request: JobRequest, resolver: OccupationResolver | None, *,
         if occupation.summary and "not listed separately" not in occupation.summary:
             grounding.summary = _as_clause(occupation.summary)
         elif tasks:  # 161 O*NET profiles have no summary: the first task opens instead
-            grounding.summary = _as_clause(tasks.pop(0))
+            grounding.opening_task = tasks.pop(0)
+            grounding.summary = _as_clause(grounding.opening_task)
         # O*NET lists the core tasks first. Keep that order, but let the seed swap neighbours
         # so the drafts of one batch open differently; tasks full of gender-coded words go last.
         rng = random.Random(seed)
@@ -224,7 +226,9 @@ def requirement_lines(grounding: Grounding, seed: int = 0) -> list[str]:
         lines.append(f"Knowledge of {_join(skills[:3])}.")
     occupation = grounding.occupation
     if occupation is not None:
-        spare = [t for t in occupation.tasks if t not in grounding.duties[:7]]
+        said = {*grounding.duties[:7], grounding.opening_task}
+        spare = [t for t in occupation.tasks
+                 if t not in said and (t if t.endswith(".") else t + ".") not in said]
         rng = random.Random(seed + 7)
         for task in rng.sample(spare, min(2, len(spare))):
             lines.append(_ability(task.rstrip(".")) + ".")
