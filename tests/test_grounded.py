@@ -267,3 +267,26 @@ def test_a_title_with_no_close_occupation_still_reads_and_says_so(generator):
     assert "No close occupation" in draft.grounded_on
     assert len(draft.text.split()) >= 40
     assert cut_line_rate([draft.text]) == 0
+
+
+@needs_index
+def test_the_teams_approved_jds_for_the_same_occupation_ground_the_duties(resolver):
+    from models.generation.grounding import TeamJD, build_grounding
+
+    team = [TeamJD("Pastry Chef", "We bake.\n\nResponsibilities:\nDecorate wedding cakes to "
+                                  "the couple's design.\nOpen the bakery at 6 am.\n"),
+            TeamJD("Registered Nurse", "Responsibilities:\nWork night shifts on the ward.\n")]
+    grounding = build_grounding(parse_request("Pastry Chef"), resolver, team=team)
+    assert grounding.duties[0] == "Decorate wedding cakes to the couple's design."
+    assert "Work night shifts on the ward." not in grounding.duties  # another occupation
+    assert "your team's approved JD for “Pastry Chef”" in grounding.attribution()
+
+
+@needs_bundled
+def test_gender_coded_words_are_steered_away_from(generator):
+    planner = generator.planner()
+    ids = {w: generator.tokenizer(w, add_special_tokens=False)["input_ids"]
+           for w in (" competitive", " support", " kitchen")}
+    assert all(len(v) == 1 for v in ids.values())
+    assert planner.coded[ids[" competitive"][0]] > 0 and planner.coded[ids[" support"][0]] > 0
+    assert planner.coded[ids[" kitchen"][0]] == 0

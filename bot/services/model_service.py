@@ -91,8 +91,11 @@ class ModelService:
 
     def warm_up(self) -> None:
         """Load both models (and their imports) before the first request needs them."""
-        _ = self.generator
+        generator = self.generator
         _ = self.screening
+        self._attach_resolver(generator)
+        if hasattr(generator, "planner"):
+            generator.planner()  # the known-word vocabulary and per-token tables
 
     # --------------------------------------------------------------------------- work
     def write_jd(self, raw_title: str, *, seed: int = 0,
@@ -111,13 +114,17 @@ class ModelService:
         drafts state; ``team`` the approved JDs that similar titles are grounded on.
         """
         generator = self.generator
-        if generator.resolver is None:
-            from models.common.occupations import OccupationResolver
-
-            generator.resolver = OccupationResolver.load(self.screening.embedder)
+        self._attach_resolver(generator)
         return generator.write_drafts(
             raw_title, seed=seed, max_new_tokens=self.settings.jobpost_max_new_tokens,
             on_text=on_text, profile=profile, team=team, n=n)
+
+    def _attach_resolver(self, generator) -> None:
+        """The occupation resolver shares the screening model's MiniLM (loaded once)."""
+        if getattr(generator, "resolver", True) is None:
+            from models.common.occupations import OccupationResolver
+
+            generator.resolver = OccupationResolver.load(self.screening.embedder)
 
     def read_upload(self, name: str, data: bytes) -> list:
         return read_upload(name, data, self.settings)

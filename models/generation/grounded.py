@@ -77,7 +77,8 @@ class RowState:
     seed: int
     part: str = "opening"  # opening -> responsibilities -> requirements -> done
     queue: list[int] = field(default_factory=list)
-    text: str = ""  # everything generated so far, this row
+    text: str = ""  # everything generated so far, this row (per-token text: for the rules)
+    ids: list[int] = field(default_factory=list)  # the same as token ids (decoded to render)
     line: str = ""  # the current line's text
     line_tokens: int = 0
     part_tokens: int = 0
@@ -150,6 +151,8 @@ class GroundedPlanner:
                            + [self.newline])
             priors.append(0.3 if clauses else 0.8)
         state.copy = CopySource(sources, priors, self.newline) if sources else None
+        if not sources:  # nothing known to say about the work: the opener stands alone
+            state.queue.append(self.newline)
         return state
 
     def _enter(self, state: RowState, part: str) -> None:
@@ -281,6 +284,7 @@ class GroundedPlanner:
         (the rest of a term being copied) or None (sampled)."""
         text = self.token_text[token]
         state.text += text
+        state.ids.append(token)
         state.partial = TokenChecker.advance(state.partial, text)
         if "\n" in text:
             finished = state.line + text.split("\n", 1)[0]

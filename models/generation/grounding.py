@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 
 from models.common.occupations import ONET_ATTRIBUTION, OccupationResolver, Resolution
@@ -108,6 +109,7 @@ def esco_clauses(title: str, description: str) -> list[str]:
     """"Vessel steering instructors teach people ... They assist students ..." -> ["teach
     people ...", "assist students ..."]: ESCO definitions name the occupation in the plural,
     then say what it does, so the verbs are already in the form "You will" needs."""
+    description = unicodedata.normalize("NFKC", description)  # "ﬁ" ligatures -> "fi"
     sentences = re.split(r"(?<=\.)\s+", description.strip())
     out = []
     first = sentences[0] if sentences else ""
@@ -119,7 +121,17 @@ def esco_clauses(title: str, description: str) -> list[str]:
         for sentence in sentences[1:2]:
             if sentence.startswith("They "):
                 out.append(sentence[len("They "):].rstrip("."))
-    return [c for c in out if 3 <= len(c.split()) <= 40]
+    return [_you_will(c) for c in out if 3 <= len(c.split()) <= 40]
+
+
+def _you_will(clause: str) -> str:
+    """The clause as it follows "You will": "are responsible for" -> "be responsible for"."""
+    first, _, rest = clause.partition(" ")
+    if first in {"are", "is"}:
+        return f"be {rest}"
+    if first == "has":
+        return f"have {rest}"
+    return clause
 
 
 def _team_lines(team: list[TeamJD]) -> list[str]:
@@ -160,7 +172,8 @@ def build_grounding(request: JobRequest, resolver: OccupationResolver | None, *,
     grounding.team_titles = list(dict.fromkeys(jd.title for jd in same_job))
     duties = _team_lines(same_job)
     if occupation is not None:
-        tasks = [t if t.endswith(".") else t + "." for t in occupation.tasks]
+        tasks = [unicodedata.normalize("NFKC", t) for t in occupation.tasks]
+        tasks = [t if t.endswith(".") else t + "." for t in tasks]
         if occupation.summary and "not listed separately" not in occupation.summary:
             grounding.summary = _as_clause(occupation.summary)
         elif tasks:  # 161 O*NET profiles have no summary: the first task opens instead

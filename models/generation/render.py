@@ -68,7 +68,9 @@ def render_grounded(generator, state: RowState, decoding, *, partial: bool = Fal
     """The draft as the recruiter reads it: generated parts, then the company's own facts."""
     from models.generation.contact_scrub import scrub_contacts
     from models.generation.profile import BENEFITS_PLACEHOLDER
-    text = state.text
+
+    # Decoded as a whole: a character spread over byte-level tokens ("é", "–") shows whole.
+    text = generator.tokenizer.decode(state.ids) if state.ids else state.text
     if partial:  # streaming: whole lines only
         text = text[: text.rfind("\n")] if "\n" in text else ""
         if not text.strip():
