@@ -48,6 +48,12 @@ def test_old_comma_context_and_plain_titles_still_work():
     assert (plain.title, plain.must, plain.location) == ("Forklift Operator", (), "")
 
 
+def test_a_long_comma_part_belongs_to_the_title():
+    request = parse_request("Manager, Large Customer Sales (Spanish)")
+    assert (request.title, request.context) == ("Manager, Large Customer Sales (Spanish)", "")
+    assert normalise_title(request.title) == "large customer sales manager"
+
+
 def test_a_nice_term_that_is_also_a_must_is_kept_once():
     assert parse_request("Analyst; must: SQL; nice: SQL, Tableau").nice == ("Tableau",)
 

@@ -60,6 +60,10 @@ ABBREVIATIONS = {
     "bdr": "business development representative", "csm": "customer success manager",
     "dba": "database administrator", "ta": "teaching assistant", "send": "special needs",
 }
+#: A title that is only one of these before its comma takes its words from after the comma.
+GENERIC_HEADS = frozenset("""manager director head lead officer specialist scientist engineer
+analyst consultant coordinator associate executive advisor adviser assistant supervisor
+administrator developer designer technician representative partner""".split())
 _BRACKETS = re.compile(r"[\(\[\{][^\)\]\}]*[\)\]\}]?")
 _SPLIT = re.compile(r"\s+[-–—|/@]\s+|\s*[,;:]\s*|\s+at\s+|\s+in\s+(?=[A-Z])")
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z&+.'-]*")
@@ -71,6 +75,8 @@ def normalise_title(title: str) -> str:
     text = _BRACKETS.sub(" ", title or "")
     parts = [p for p in _SPLIT.split(text) if p and p.strip()]
     text = parts[0] if parts else text
+    if len(parts) > 1 and _SENIORITY.sub(" ", parts[0]).strip().lower() in GENERIC_HEADS:
+        text = f"{parts[1]} {parts[0]}"  # "Manager, Large Customer Sales": the tail says what
     words = []
     for word in _TOKEN.findall(text):
         low = word.lower().strip(".'")

@@ -3,7 +3,9 @@ location: Berlin; remote``.
 
 The syntax (documented in the README and ``/hirebot help``):
 
-* the title comes first; an old-style ``, context`` after it is kept ("Data Scientist, fintech");
+* the title comes first; an old-style ``, context`` after it is kept ("Data Scientist, fintech":
+  comma parts of at most two words), while a longer comma part belongs to the title
+  ("Manager, Large Customer Sales");
 * then ``;``-separated options, each at most once:
   ``must: a, b`` (terms every draft's Requirements name), ``nice: a, b`` (nice-to-have terms),
   ``location: Berlin``, and one of ``remote`` / ``hybrid`` / ``on-site``.
@@ -104,6 +106,10 @@ def parse_request(raw: str) -> JobRequest:
     head, *parts = [p.strip() for p in text.split(";")]
     title, _, context = head.partition(",")
     title, context = title.strip(), context.strip(" ,")
+    if context and any(len(part.split()) > 2 for part in context.split(",")):
+        # "Manager, Large Customer Sales" is one title; only short tails ("remote", "London",
+        # "fintech") are the old-style context.
+        title, context = head.strip(" ,"), ""
     if not title:
         raise TitleError(f"The title comes first. Try {SYNTAX}.")
     if len(title) > MAX_TITLE_CHARS:
