@@ -373,7 +373,6 @@ def test_eval_runs_on_the_tiny_model(tiny_generator):
     assert set(report["hirebot"]) >= {"repetition_rate", "distinct_2", "title_relevance",
                                       "structure", "contact_leak"}
     assert report["hirebot"].keys() - {"must_terms_present"} == report["naive"].keys()
-    assert 0.0 <= report["hirebot"]["must_terms_present"] <= 1.0  # 40 tokens end early
     assert {"invented_word_drafts", "cut_lines", "repeated_item_drafts",
             "title_retrieval_at_5", "coded_words_per_draft"} <= report["hirebot"].keys()
     assert 0 < report["bits_per_char"] < 5

@@ -45,12 +45,11 @@ def cmd_jobpost(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             print(json.dumps(draft.as_json(), ensure_ascii=False))
             continue
-        if printer is not None and i == 0:
-            print("--- the best-ranked draft ---" if len(drafts) > 1 else "")
         if len(drafts) > 1:
             print(f"--- draft {i + 1} of {len(drafts)} (score {draft.score:.3f}) ---")
-        print(draft.text)
-        print()
+        if printer is None or i > 0:  # the streamed draft is on screen already
+            print(draft.text)
+            print()
         for note in (draft.grounded_on, draft.inclusive):
             if note:
                 print(f"· {note}")

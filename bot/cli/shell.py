@@ -23,7 +23,7 @@ CHANNEL = "C0HR"
 USER = "U0HR"
 WRITING_MARK = "\n\n_…writing_"
 SHELL_HELP = """commands (as in Slack; this terminal is the #hr channel):
-  /jobpost TITLE[, context]    write a JD in a new thread
+  /jobpost TITLE[; must: A, B; nice: C; location: X; remote]  a JD in a new thread
   /screen ROLE                 open a screening thread for ROLE
   /hirebot help|status         the bot's help or status (only you see it)
   /hirebot profile [clear]     the company profile JDs use (clear: admins only)

@@ -2,8 +2,8 @@
 
 A request writes several drafts in one batch (``jobpost_drafts``), ranked by the generator's
 score; the best is shown and the rest are kept with it, so Regenerate shows the next-best draft
-at once instead of sampling a fresh random one. When a batch is used up, Regenerate writes a new
-batch with a new seed.
+without writing again instead of sampling a fresh random one. When a batch is used up,
+Regenerate writes a new batch with a new seed.
 """
 
 from __future__ import annotations
@@ -107,6 +107,9 @@ class JobPostDesk:
         rest = json.loads(row.get("alternates") or "[]")
         if rest:
             again["alternate"] = {**rest[0], "rest": rest[1:]}
+            # The kept drafts move on with the one shown next: a second click on this message
+            # writes a new batch instead of showing the same draft twice.
+            self.store.update_jobpost(jobpost_id, alternates="[]")
         return again
 
     def approve(self, jobpost_id: int, user: str) -> dict | None:

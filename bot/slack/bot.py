@@ -164,6 +164,11 @@ class HireBot:
                                               notes=draft.notes))
 
         def failed(exc: Exception) -> None:
+            from models.generation.request import TitleError
+
+            if isinstance(exc, TitleError):  # e.g. Regenerate on a JD stored before options
+                self._update(client, channel, placeholder, f":warning: {exc}")
+                return
             self._update(client, channel, placeholder, FAULT.format(what="writing the JD"))
 
         self._submit(client, channel, thread_ts, f"jobpost:{channel}:{thread_ts}", run, failed,

@@ -1,4 +1,5 @@
-"""Title -> occupation, with a confidence: the one resolver the JD writer and screening share.
+"""Title -> occupation, with a confidence: the JD writer's resolver, in ``models/common`` so that
+screening's role mapping can use it too.
 
 MiniLM cosine of a title to the O*NET titles alone goes wrong on modern and everyday titles
 ("Senior Backend Engineer" -> Industrial Engineers, "Forklift Operator" -> Crane and Tower
@@ -39,8 +40,9 @@ NEIGHBOURS = 10
 
 _SENIORITY = re.compile(
     r"\b(senior|sr|snr|junior|jr|jnr|principal|staff|lead|trainee|graduate|grad|entry[- ]level|"
-    r"associate|assistant to the|intern|internship|apprentice|apprenticeship|experienced|"
-    r"mid[- ]level|level [0-9ivx]+|[ivx]{1,3}|[0-9]+|remote|hybrid|on[- ]site|onsite|"
+    r"associate|intern|internship|apprentice|apprenticeship|experienced|"
+    r"mid[- ]level|level [0-9ivx]+|(?<![-\w])[ivx]{1,3}(?![-\w])|[0-9]+|"
+    r"remote|hybrid|on[- ]site|onsite|"
     r"part[- ]time|full[- ]time|fixed[- ]term|temporary|temp|contract|contractor|permanent|"
     r"freelance|night|nights|days|weekend|weekends|wfh|uk|us|usa|eu|emea)\b\.?",
     re.IGNORECASE)
@@ -58,12 +60,16 @@ ABBREVIATIONS = {
     "ceo": "chief executive officer", "coo": "chief operating officer", "pm": "project manager",
     "seo": "search engine optimisation", "sdr": "sales development representative",
     "bdr": "business development representative", "csm": "customer success manager",
-    "dba": "database administrator", "ta": "teaching assistant", "send": "special needs",
+    "dba": "database administrator", "send": "special needs",
 }
 #: A title that is only one of these before its comma takes its words from after the comma.
 GENERIC_HEADS = frozenset("""manager director head lead officer specialist scientist engineer
 analyst consultant coordinator associate executive advisor adviser assistant supervisor
 administrator developer designer technician representative partner""".split())
+#: Seniority words that are the job itself when they end the title ("Sales Associate",
+#: "Team Lead", "Marketing Intern").
+_HEAD_SENIORITY = frozenset({"associate", "lead", "intern", "apprentice", "trainee", "graduate",
+                             "contractor"})
 _BRACKETS = re.compile(r"[\(\[\{][^\)\]\}]*[\)\]\}]?")
 _SPLIT = re.compile(r"\s+[-–—|/@]\s+|\s*[,;:]\s*|\s+at\s+|\s+in\s+(?=[A-Z])")
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z&+.'-]*")
@@ -83,6 +89,9 @@ def normalise_title(title: str) -> str:
         words.append(ABBREVIATIONS.get(low, word))
     text = " ".join(words)
     stripped = _SENIORITY.sub(" ", text)
+    if words and words[-1].lower() in _HEAD_SENIORITY and \
+            words[-1].lower() not in stripped.lower().split():
+        stripped = f"{stripped} {words[-1]}"  # the head noun stays ("Sales Associate")
     stripped = re.sub(r"^\s*(of|to|for|the)\b", " ", stripped.strip(), flags=re.IGNORECASE)
     text = stripped if re.search(r"[A-Za-z]{2}", stripped) else text
     words = text.lower().split()
@@ -223,7 +232,8 @@ class OccupationResolver:
 
         ranked = sorted(candidates, key=lambda j: -score(j))
         best = ranked[0]
-        closeness = max(best_sim, float(title_sim[best]))
+        own = sims[self.name_code == best]  # how close the chosen occupation's own names are
+        closeness = float(own.max()) if own.size else float(title_sim[best])
         confidence = float(np.clip(closeness * (0.6 + 0.4 * votes.get(best, 0.0) / total), 0, 1))
         code = self.codes[best]
         occupation = self.occupations[code] if confidence >= MIN_CONFIDENCE else None
@@ -232,7 +242,8 @@ class OccupationResolver:
         if occupation is not None and self.esco:
             for i in top[np.argsort(-voter_sims[top])]:
                 entry = self.names[int(self.voters[i])]
-                if "esco" in entry and voter_sims[i] >= self.ESCO_MATCH:
+                if "esco" in entry and voter_sims[i] >= self.ESCO_MATCH \
+                        and entry["code"] == code:  # its definition must be of this occupation
                     found = self.esco[entry["esco"]]
                     esco_title, esco_description = found["title"], found["description"]
                     break
@@ -246,7 +257,13 @@ def _word_set(title: str) -> set[str]:
     return set(found) | {singular(w) for w in found}
 
 
+_NOT_PLURAL = frozenset({"sales", "analytics", "logistics", "physics", "news", "operations",
+                         "services", "relations", "economics", "statistics", "mathematics"})
+
+
 def singular(word: str) -> str:
+    if word in _NOT_PLURAL:
+        return word
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
     if word.endswith(("ches", "shes", "sses", "xes")):

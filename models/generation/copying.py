@@ -111,9 +111,6 @@ class CopySource:
         self.line = []
         self.aligned = {}
 
-    def coverage(self) -> float:
-        return len(self.used) / max(len(self.statements), 1)
-
 
 @dataclass
 class TermCopier:

@@ -1,7 +1,8 @@
-"""``hirebot eval generator``: the five measures of the generator issue, in one run.
+"""``hirebot eval generator``: the generator issues' measures, in one run.
 
-Both decoders run on the same titles and seeds, so each safeguard's effect is visible beside the
-lineage's plain top-k / top-p sampling.
+Three decoders (the grounded writer, the previous release's free writing, the lineage's plain
+top-k / top-p sampling) run on the same titles and seeds, and the real held-out ad of each
+title is scored beside them.
 """
 
 from __future__ import annotations
@@ -232,8 +233,9 @@ def must_term_rate(drafts: Sequence[Draft], musts: Sequence[tuple[str, ...]]) ->
     for draft, terms in zip(drafts, musts, strict=True):
         requirements = draft.sections.get("requirements", "").lower()
         for term in terms:
-            asked += 1
-            found += term.lower() in requirements
+            asked += 1  # a whole-word match: "CAD" is not in "academic"
+            found += re.search(rf"(?<!\w){re.escape(term.lower())}(?!\w)", requirements) \
+                is not None
     return found / max(asked, 1)
 
 
@@ -303,7 +305,11 @@ def evaluate_generator(generator: JobPostGenerator, corpus: PostingCorpus, *, ti
         texts = [d.text for d in drafts]
         return {**score_drafts(drafts, prompts, index),
                 **readability_scores(prompts, texts, vocabulary, embedder,
-                                     [grounding_text(d) for d in drafts])}
+                                     [grounding_text(d) for d in drafts]),
+                # The grounded writer's last guard drops a line the decoder's rules let
+                # through; counted so the zeros above are not only the guard's doing.
+                "guard_dropped_lines_per_draft": round(
+                    sum(d.dropped_lines for d in drafts) / max(len(drafts), 1), 3)}
 
     resolver_report = evaluate_resolver(resolver)
     real_scores = {

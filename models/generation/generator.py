@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,7 +44,6 @@ __all__ = ["Draft", "JobPostGenerator", "TitleError", "parse_title", "JobRequest
 logger = logging.getLogger(__name__)
 
 BUNDLED_GENERATOR_DIR = BUNDLED_ROOT / "generator"
-MAX_TITLE_CHARS = 120
 
 
 @dataclass
@@ -62,6 +62,7 @@ class Draft:
     occupation: str | None = None  # O*NET code, when one was close enough
     #: Everything the draft was grounded on, for the evaluation (not shown, not stored).
     source_text: str = field(default="", repr=False)
+    dropped_lines: int = 0  # lines the render guard removed (counted by the evaluation)
 
     def as_json(self) -> dict:
         return {"title": self.title, "text": self.text, "sections": self.sections,
@@ -173,7 +174,8 @@ class JobPostGenerator:
             return self.write_batch([(request.title, request.context)], seeds=[seed],
                                     max_new_tokens=max_new_tokens, decoding=decoding,
                                     on_text=on_text)
-        return self.write_grounded([request] * max(1, n), seeds=[seed + i for i in range(n)],
+        n = max(1, n)
+        return self.write_grounded([request] * n, seeds=[seed + i for i in range(n)],
                                    max_new_tokens=max_new_tokens, decoding=decoding,
                                    on_text=on_text, profile=profile, team=team, rank=True)
 
@@ -225,10 +227,12 @@ class JobPostGenerator:
         drafts = []
         for request, grounding, state in zip(requests, groundings, states, strict=True):
             text = render_grounded(self, state, decoding)
-            report = check_text(text)
+            own_words = {w.lower() for w in re.findall(r"[A-Za-z]+", " ".join(
+                [request.title, *request.must, *request.nice]))}
+            report = check_text(text, exempt=own_words)  # not the job's own words
             drafts.append(Draft(
                 title=request.title, text=text, sections=split_sections(text),
-                model=self.model_info, new_tokens=state.sampled, seconds=seconds,
+                model=self.model_info, new_tokens=len(state.ids), seconds=seconds,
                 finished=state.done, grounded_on=grounding.attribution(),
                 inclusive=" ".join(report.summary_lines()),
                 score=rank_score(state, text, coded_words=report.coded_count),
@@ -236,7 +240,8 @@ class JobPostGenerator:
                                                        if grounding.occupation else None),
                 source_text=" ".join([grounding.summary, *grounding.esco_clauses,
                                       *grounding.duties, *grounding.requirements,
-                                      *grounding.skills])))
+                                      *grounding.skills]),
+                dropped_lines=len(state.dropped_lines)))
         if rank:
             drafts.sort(key=lambda d: -d.score)
         if on_text is not None and drafts:

@@ -7,9 +7,10 @@ Per draft (a row of the batch):
 * **Responsibilities**: one line per duty; the copy distribution over the occupation's task
   statements and the team's approved lines (:mod:`models.generation.copying`) is mixed into the
   model's distribution, so the model picks a statement, copies it and may edit it.
-* **Requirements**: the model writes the lines; the user's ``must`` / ``nice`` terms and the
-  occupation's typical skills are copied in whole at word starts (must terms strongest, and the
-  section cannot end before every must term appeared).
+* **Requirements**: candidate lines state the request's ``must`` / ``nice`` terms, the
+  occupation's typical skills and tasks the duties did not use (as abilities); the model picks
+  and edits them the same way. Must / nice terms are also copied whole wherever the model
+  writes one itself, and the section cannot end before every must term appeared.
 * Benefits and the equal-opportunity statement come from the company profile at render time.
 
 At every sampled step three constraints hold: the known-word constraint
@@ -33,15 +34,18 @@ from models.generation.inclusive import coded_stem
 from models.generation.known_words import TokenChecker, Vocabulary, words_in
 
 CANDIDATES = 160  # tokens examined per step before the top-k / top-p cut
-LINE_TOKENS = 48  # a line may run this far, then must end at its next complete point
-LINE_OVERRUN = 24  # past that, the line is closed and trimmed at render time
+LINE_TOKENS = 48  # with LINE_OVERRUN, the most tokens a line may run
+LINE_OVERRUN = 24  # past LINE_TOKENS + this, the line is closed and dropped at render time
 OPENING_TOKENS = 70
 CODED_PENALTY = 2.5
 FREE_LINE_END_BONUS = 4.0
+REQUIREMENTS_RESERVE = 130  # tokens kept for Requirements
+MUST_RESERVE = 40  # tokens kept for the must terms' line
 MUST_BONUS, NICE_BONUS = 6.0, 3.5
 DANGLING = frozenset("""a an the and or of to with for in on at by from as into such including
 like via than that which who whose whom your our their its is are be will can may must should
 e.g i.e eg ie etc. per plus nor but if when while within across between both either""".split())
+_DANGLING_BARE = frozenset(d.rstrip(".") for d in DANGLING)
 OPENERS = (
     "We are looking for {a} {title} to join our team{where}.",
     "We are recruiting {a} {title}{where}.",
@@ -66,7 +70,7 @@ def line_is_complete(line: str, *, sentence: bool = False) -> bool:
     if sentence:
         return text[-1] in ".!?"
     last = re.findall(r"[A-Za-z.]+$", text)
-    if last and last[0].lower().rstrip(".") in {d.rstrip(".") for d in DANGLING}:
+    if last and last[0].lower().rstrip(".") in _DANGLING_BARE:
         return False
     return len(text.split()) >= 3
 
@@ -90,9 +94,10 @@ class RowState:
     term_spelling: list[str] = field(default_factory=list)
     logprob: float = 0.0
     sampled: int = 0
+    scored: int = 0  # sampled tokens the model gave a probability (the fluency average's n)
     cut_lines: int = 0  # lines closed by the hard cap (dropped when rendered)
     cut_texts: list[str] = field(default_factory=list)
-    fallback_terms: list[str] = field(default_factory=list)
+    dropped_lines: list[str] = field(default_factory=list)  # removed by the render guard
     vocabulary: Vocabulary | None = None  # known words plus this draft's own
 
     @property
@@ -134,8 +139,12 @@ class GroundedPlanner:
              *grounding.esco_clauses, *grounding.duties, *grounding.requirements,
              *grounding.skills])))
         where = f" {request.where}" if request.where else ""
-        opener = OPENERS[seed % len(OPENERS)].format(a=_article(request.title),
-                                                     title=request.title, where=where)
+        title = f"{request.title} ({request.context})" if request.context else request.title
+        team = "our team"
+        if grounding.profile is not None and grounding.profile.name:
+            team = grounding.profile.name
+        opener = OPENERS[seed % len(OPENERS)].format(a=_article(request.title), title=title,
+                                                     where=where).replace("our team", team)
         state.queue = self._ids(opener)
         sources, priors = [], []
         clauses = grounding.esco_clauses
@@ -247,8 +256,11 @@ class GroundedPlanner:
         cumulative = mass_np.cumsum()
         pick = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
         token = kept[min(pick, len(kept) - 1)]
-        state.logprob += float(np.log(max(model_probs[token], 1e-12)))
         state.sampled += 1
+        if model_probs[token] > 0:  # fluency: the model's own view of its own choices (a
+            # copied token the 4-gram ban hid from the model says nothing about fluency)
+            state.logprob += float(np.log(model_probs[token]))
+            state.scored += 1
         return token
 
     def _candidates(self, state: RowState, probs: np.ndarray, banned: set[int],
@@ -324,12 +336,27 @@ class GroundedPlanner:
                 if t in g.request.must and j not in state.terms.covered]
             if state.lines_in_part >= state.target_lines:
                 if missing:  # the model left them out: say them plainly, once
-                    state.fallback_terms = missing
                     state.queue = self._ids(f"Experience with {_join(missing)}.\n")
                     state.terms.covered.update(j for j, t in enumerate(state.term_spelling)
                                                if t in missing)
                 else:
                     self._enter(state, "done")
+
+    def budget(self, state: RowState, remaining: int) -> None:
+        """Near the token limit, the Requirements (and their must terms) still get written."""
+        if state.queue or state.done or state.line_tokens:
+            return
+        if state.part == "responsibilities" and remaining < REQUIREMENTS_RESERVE \
+                and state.lines_in_part >= 2:
+            self._enter(state, "requirements")
+        elif state.part == "requirements" and remaining < MUST_RESERVE:
+            missing = [] if state.terms is None else [
+                t for j, t in enumerate(state.term_spelling)
+                if t in state.grounding.request.must and j not in state.terms.covered]
+            if missing:
+                state.queue = self._ids(f"Experience with {_join(missing)}.\n")
+                state.terms.covered.update(j for j, t in enumerate(state.term_spelling)
+                                           if t in missing)
 
     def _caps(self, state: RowState) -> None:
         """Hard limits: a runaway line or opening is closed (and trimmed when rendered)."""
@@ -371,11 +398,13 @@ def sample_grounded(generator, groundings: list[Grounding], seeds: list[int], *,
         mask[r, width - len(p):width] = 1
     vocab = len(generator.tokenizer)
     bias = np.zeros((rows, vocab), dtype=np.float32)
+    spellings: list[dict[int, list[int]]] = [{} for _ in range(rows)]
     if decoding.title_boost:
         for r, g in enumerate(groundings):
             steer = generator.steering_ids(g.request.title)
             if steer:
                 bias[r, steer] = decoding.title_boost
+                spellings[r] = generator._same_word(steer)
     ban = NgramBan(decoding.no_repeat_ngram, rows)
     history = [list(p) for p in prompts]
     penalty = _RecentPenalty(rows, decoding, generator.structural_ids) \
@@ -393,13 +422,14 @@ def sample_grounded(generator, groundings: list[Grounding], seeds: list[int], *,
                 if row.done:
                     new_np[r, 0] = generator.eos_id
                     continue
+                planner.budget(row, max_new_tokens - t)
                 token, source = planner.forced(row)
                 if token is None:
                     token = planner.choose(row, scores[r], rngs[r], top_k=decoding.top_k,
                                            top_p=decoding.top_p,
                                            banned=ban.banned(r, history[r]))
-                    if bias[r, token]:
-                        bias[r, generator._same_word([token]).get(token, [token])] = 0.0
+                    if bias[r, token]:  # a title word written: no more help, in any spelling
+                        bias[r, spellings[r].get(token, [token])] = 0.0
                 new_np[r, 0] = token
                 history[r].append(token)
                 ban.update(r, history[r])

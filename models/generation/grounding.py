@@ -61,10 +61,6 @@ class Grounding:
         return self.resolution.occupation if self.resolution else None
 
     @property
-    def must(self) -> tuple[str, ...]:
-        return self.request.must
-
-    @property
     def requirement_terms(self) -> list[str]:
         """Must terms first, then nice-to-have, then the occupation's typical skills."""
         seen: set[str] = set()
@@ -79,12 +75,17 @@ class Grounding:
         """The line under a draft that lets the recruiter judge what it was based on."""
         parts = []
         occupation = self.occupation
-        if occupation is not None:
+        if occupation is not None and occupation.tasks:
             parts.append(f"Based on {occupation.source_line} (task statements: "
                          f"{ONET_ATTRIBUTION}; match {self.resolution.confidence:.2f})")
-        elif self.resolution is not None:
+        elif occupation is not None:
+            parts.append(f"Based on {occupation.source_line} (no task statements: the duties "
+                         "are general ones — add the role's own before publishing)")
+        elif self.resolution is not None and not self.team_titles:
             parts.append(f"No close occupation found for “{self.request.title}”: the duties "
                          "are general ones — add the role's own before publishing")
+        elif self.resolution is not None:
+            parts.append(f"No close occupation found for “{self.request.title}”")
         if self.esco_clauses and self.resolution and self.resolution.esco_title:
             parts.append(f"ESCO “{self.resolution.esco_title}” (European Commission, CC BY 4.0)")
         if self.skills:
@@ -102,7 +103,7 @@ def _as_clause(summary: str) -> str:
     first = text.split(" ", 1)[0]
     if first.strip(",;").isalpha() and not first.isupper():
         text = first.lower() + text[len(first):]
-    return text.split(". ")[0]
+    return re.split(r"(?<=[a-z]{2})\. ", text)[0]  # a sentence end, not "U.S."
 
 
 def esco_clauses(title: str, description: str) -> list[str]:
@@ -121,7 +122,7 @@ def esco_clauses(title: str, description: str) -> list[str]:
         for sentence in sentences[1:2]:
             if sentence.startswith("They "):
                 out.append(sentence[len("They "):].rstrip("."))
-    return [_you_will(c) for c in out if 3 <= len(c.split()) <= 40]
+    return [_you_will(c) for c in out if 3 <= len(c.split()) <= 30][:2]
 
 
 def _you_will(clause: str) -> str:
@@ -204,11 +205,22 @@ def _distinct_skills(skills) -> list[str]:
     out: list[str] = []
     for skill in skills:
         low = skill.lower()
+        # A skill worth naming is a phrase ("machine learning") or a proper name ("SQL",
+        # "AutoCAD"); single lower-case words from ads are mostly prose ("managing",
+        # "responsible", "classroom").
+        if len(low.split()) < 2 and not any(ch.isupper() or ch in "+#" for ch in skill):
+            continue
+        if low in _NOT_SKILLS:
+            continue
         stem = low[:5]
         if any(low in o.lower() or o.lower() in low or o.lower()[:5] == stem for o in out):
             continue
         out.append(skill)
     return out
+
+
+_NOT_SKILLS = frozenset({"senior", "manager", "general", "direct", "increase", "teacher",
+                         "nurse", "engineer", "responsible", "accountable", "team", "staff"})
 
 
 def _join(terms: list[str] | tuple[str, ...]) -> str:
@@ -235,11 +247,11 @@ def requirement_lines(grounding: Grounding, seed: int = 0) -> list[str]:
     lines.append(f"Experience as {_article(request.title)} {request.title} or in a similar role.")
     skills = [s for s in grounding.skills
               if s.lower() not in {t.lower() for t in (*request.must, *request.nice)}]
-    if skills:
+    if len(skills) >= 2:
         lines.append(f"Knowledge of {_join(skills[:3])}.")
     occupation = grounding.occupation
     if occupation is not None:
-        said = {*grounding.duties[:7], grounding.opening_task}
+        said = {*grounding.duties, grounding.opening_task}  # any duty may be copied
         spare = [t for t in occupation.tasks
                  if t not in said and (t if t.endswith(".") else t + ".") not in said]
         rng = random.Random(seed + 7)

@@ -187,6 +187,7 @@ NOT_CODED: frozenset[str] = frozenset({
     "shareholder", "shareholders",  # "share": owners of stock
     "committee", "committees",  # "commit": a body of people, not commitment
     "kinds",  # "kind": the noun ("all kinds of"), not kindness
+    "response", "responses",  # "respon": an answer, not responsibility
 })
 """Whole words a stem catches by accident and that are not coded in meaning."""
 
@@ -322,7 +323,7 @@ def _describe(word: CodedWord) -> str:
     return f"{word.word}{times} → {word.alternative}"
 
 
-def check_text(text: str) -> InclusiveReport:
+def check_text(text: str, exempt: frozenset[str] | set[str] = frozenset()) -> InclusiveReport:
     """Find the gender-coded words of ``text`` and its Flesch-Kincaid grade.
 
     Why: recruiters see, before posting, which words may put candidates off and a neutral
@@ -333,6 +334,8 @@ def check_text(text: str) -> InclusiveReport:
     found: Counter[tuple[str, str]] = Counter()
     for line in body:
         for token in _WORD_RE.findall(line.lower()):
+            if token in exempt:  # the job's own words ("Support Worker", a must term)
+                continue
             hit = _match_compound(token)
             if hit is not None:
                 found[(hit[0], hit[1][0])] += 1

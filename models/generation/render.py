@@ -21,18 +21,25 @@ def _line_key(line: str) -> str:
 
 
 def tidy_lines(body: str, *, sentence: bool = False, drop: set[str] | None = None,
-               vocabulary: Vocabulary | None = None) -> list[str]:
+               vocabulary: Vocabulary | None = None, dropped: list[str] | None = None
+               ) -> list[str]:
     """A section's lines without cut-off, repeated or unknown-word ones (the last guard: the
-    decoder's rules should have kept them out already)."""
+    decoder's rules should have kept them out already; ``dropped`` collects what it removed,
+    so the evaluation can count it). A cut-off paragraph (``sentence``) keeps its whole
+    sentences."""
+    dropped = [] if dropped is None else dropped
     out, seen = [], set()
     for line in body.split("\n"):
         line = line.strip()
-        if not line or (drop and line in drop):
+        if not line:
             continue
-        if vocabulary is not None and vocabulary.unknown_words(line):
+        if (drop and line in drop and not sentence) or (
+                vocabulary is not None and vocabulary.unknown_words(line)):
+            dropped.append(line)
             continue
         key = _line_key(line)
         if key in seen or not line_is_complete(line, sentence=sentence):
+            dropped.append(line)
             if not line_is_complete(line, sentence=sentence) and sentence and "." in line:
                 line = line[: line.rfind(".") + 1]  # keep the paragraph's whole sentences
                 key = _line_key(line)
@@ -81,15 +88,18 @@ def render_grounded(generator, state: RowState, decoding, *, partial: bool = Fal
     profile = state.grounding.profile
     drop = set(state.cut_texts)
     vocabulary = state.vocabulary
+    dropped = state.dropped_lines
+    dropped.clear()
     opening = tidy_lines(parts.get("summary", ""), sentence=True, drop=drop,
-                         vocabulary=vocabulary)
+                         vocabulary=vocabulary, dropped=dropped)
     if profile is not None and profile.about:
         opening.append(profile.about)
     blocks = [" ".join(opening)] if opening else []
     for key, heading in (("responsibilities", "Responsibilities"),
                          ("requirements", "Requirements")):
         lines = [_full_stop(line) for line in
-                 tidy_lines(parts.get(key, ""), drop=drop, vocabulary=vocabulary)]
+                 tidy_lines(parts.get(key, ""), drop=drop, vocabulary=vocabulary,
+                            dropped=dropped)]
         if lines:
             blocks.append(f"{heading}:\n" + "\n".join(lines))
     if partial and not state.done:
@@ -110,14 +120,16 @@ def rank_score(state: RowState, text: str, *, coded_words: int) -> float:
     requirement terms present; fluency: mean log-probability the model gave its own sampled
     tokens (higher is more fluent); each gender-coded word and each trimmed line costs a little.
     """
-    duty_cover = state.grounding.duties and (
-        sum(_near(d, text) for d in state.grounding.duties) / len(state.grounding.duties))
+    # Coverage of the duties a draft has room for (5 lines), so a 7-line draft does not win
+    # on length alone.
+    duty_cover = state.grounding.duties and min(
+        1.0, sum(_near(d, text) for d in state.grounding.duties) / 5)
     terms = state.grounding.requirement_terms
     term_cover = sum(t.lower() in text.lower() for t in terms) / len(terms) if terms else 0.0
     must = state.grounding.request.must
     if must and not all(t.lower() in text.lower() for t in must):
         term_cover -= 1.0  # a draft missing a must term ranks below every one that has them
-    fluency = state.logprob / max(state.sampled, 1)
+    fluency = state.logprob / max(state.scored, 1)
     return float(duty_cover or 0.0) + 0.5 * term_cover + 0.5 * fluency \
         - 0.05 * coded_words - 0.3 * state.cut_lines
 

@@ -3,9 +3,9 @@ location: Berlin; remote``.
 
 The syntax (documented in the README and ``/hirebot help``):
 
-* the title comes first; an old-style ``, context`` after it is kept ("Data Scientist, fintech":
-  comma parts of at most two words), while a longer comma part belongs to the title
-  ("Manager, Large Customer Sales");
+* the title comes first; an old-style ``, context`` after it is kept ("Data Scientist, fintech"
+  opens "We are looking for a Data Scientist (fintech)"), except after a title that is only a
+  generic head ("Manager, Large Customer Sales" is one title);
 * then ``;``-separated options, each at most once:
   ``must: a, b`` (terms every draft's Requirements name), ``nice: a, b`` (nice-to-have terms),
   ``location: Berlin``, and one of ``remote`` / ``hybrid`` / ``on-site``.
@@ -16,7 +16,6 @@ silently written into a JD as part of the title.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -86,7 +85,7 @@ def _check_text(raw: str) -> str:
 
 
 def _terms(key: str, value: str) -> tuple[str, ...]:
-    terms = [t.strip(" .") for t in re.split(r"[,/]| and ", value) if t.strip(" .")]
+    terms = [t.strip(" .") for t in value.split(",") if t.strip(" .")]
     if not terms:
         raise TitleError(f"`{key}:` needs at least one term, e.g. `{key}: Python, SQL`.")
     if len(terms) > MAX_TERMS:
@@ -100,15 +99,21 @@ def _terms(key: str, value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(terms))
 
 
+def _is_generic_head(title: str) -> bool:
+    from models.common.occupations import _SENIORITY, GENERIC_HEADS
+
+    return _SENIORITY.sub(" ", title).strip().lower() in GENERIC_HEADS
+
+
 def parse_request(raw: str) -> JobRequest:
     """The title and the options of one ``/jobpost`` line; :class:`TitleError` if malformed."""
     text = _check_text(raw)
     head, *parts = [p.strip() for p in text.split(";")]
     title, _, context = head.partition(",")
     title, context = title.strip(), context.strip(" ,")
-    if context and any(len(part.split()) > 2 for part in context.split(",")):
-        # "Manager, Large Customer Sales" is one title; only short tails ("remote", "London",
-        # "fintech") are the old-style context.
+    if context and _is_generic_head(title):
+        # "Manager, Large Customer Sales" is one title; after a title that says what the job
+        # is ("Data Scientist, remote, fintech"), the tail is the old-style context.
         title, context = head.strip(" ,"), ""
     if not title:
         raise TitleError(f"The title comes first. Try {SYNTAX}.")

@@ -165,7 +165,9 @@ def occupation_skills(assigned: dict[str, list[Posting]], lexicon: SkillLexicon
 def build_occupation_index(shared: Path, embedder, out_dir: Path | None = None, *,
                            seed: int = 0, max_postings: int = MAX_POSTINGS,
                            cache_dir: Path | None = None) -> dict:
-    """Write ``occupations.json``, ``names.json``, ``names.npy`` and ``ATTRIBUTION.md``."""
+    """Write ``occupations.json``, ``names.json`` / ``names.npy`` (the names and their int8
+    vectors), ``profiles.npy``, ``esco.json`` (ESCO titles and definitions),
+    ``corpus_words.tsv``, ``index.json`` (counts) and ``ATTRIBUTION.md``."""
     out_dir = Path(out_dir or OCCUPATIONS_DIR)
     out_dir.mkdir(parents=True, exist_ok=True)
     onet = read_onet(shared)
@@ -273,16 +275,15 @@ def build_occupation_index(shared: Path, embedder, out_dir: Path | None = None, 
     counts = corpus_word_counts(p.description for p in corpus.train)
     (out_dir / "corpus_words.tsv").write_text(
         "".join(f"{w}\t{n}\n" for w, n in sorted(counts.items())), encoding="utf-8")
-    stale = out_dir / "corpus_words.txt"
-    if stale.is_file():
-        stale.unlink()
     np.save(out_dir / "names.npy", quantise(np.stack(vectors)))
     np.save(out_dir / "profiles.npy", quantise(profiles))
     (out_dir / "ATTRIBUTION.md").write_text(
         "# Sources of the occupation index\n\n"
         f"- Occupation titles, summaries and task statements: {ONET_ATTRIBUTION}. "
         "Task statements are used verbatim or lightly edited in generated job descriptions.\n"
-        f"- Alternative titles: {ESCO_ATTRIBUTION}.\n"
+        f"- Alternative titles and occupation definitions (`esco.json`; a definition that "
+        f"names the requested title closely is used, lightly edited, in a JD's opening): "
+        f"{ESCO_ATTRIBUTION}.\n"
         "- Posting titles (titles only, no ad text) from the public job-posting datasets in "
         "../shared/data/job_postings (see their licences there), used to tie real-world titles "
         "to occupations.\n"
