@@ -35,7 +35,7 @@ ONET_ATTRIBUTION = ("O*NET 30.0 Database, U.S. Department of Labor, Employment a
                     "Administration (USDOL/ETA), CC BY 4.0")
 ESCO_ATTRIBUTION = "ESCO classification, European Commission, CC BY 4.0"
 #: Below this confidence a title is reported as having no close occupation.
-MIN_CONFIDENCE = 0.45
+MIN_CONFIDENCE = 0.36
 NEIGHBOURS = 10
 
 _SENIORITY = re.compile(
