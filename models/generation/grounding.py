@@ -210,7 +210,7 @@ def _distinct_skills(skills) -> list[str]:
         # "responsible", "classroom").
         if len(low.split()) < 2 and not any(ch.isupper() or ch in "+#" for ch in skill):
             continue
-        if low in _NOT_SKILLS:
+        if low in _NOT_SKILLS or low.split()[0] in _GLUE or low.split()[-1] in _GLUE:
             continue
         stem = low[:5]
         if any(low in o.lower() or o.lower() in low or o.lower()[:5] == stem for o in out):
@@ -219,6 +219,7 @@ def _distinct_skills(skills) -> list[str]:
     return out
 
 
+_GLUE = frozenset({"and", "or", "of", "the", "a", "an", "in", "to", "for", "with", "on", "at"})
 _NOT_SKILLS = frozenset({"senior", "manager", "general", "direct", "increase", "teacher",
                          "nurse", "engineer", "responsible", "accountable", "team", "staff"})
 
