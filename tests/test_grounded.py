@@ -85,6 +85,9 @@ def test_a_malformed_line_is_refused_with_a_clear_message(raw, message):
     ("Health insurance, dental,", False),
     ("Strong communication skills (written and verbal", False),
     ("Good", False),  # too short to be a bullet
+    ("Experience with Spark is a plus.", True),  # a full stop ends it
+    ("Experience with tools (e.g.", False),
+    ("Experience with tools, e.g.", False),
 ])
 def test_a_line_may_end_only_where_a_bullet_ends(line, complete):
     assert line_is_complete(line) is complete

@@ -69,6 +69,8 @@ def line_is_complete(line: str, *, sentence: bool = False) -> bool:
         return False
     if sentence:
         return text[-1] in ".!?"
+    if text[-1] in ".!?" and not re.search(r"\b(e\.g|i\.e|eg|ie)\.$", text, re.IGNORECASE):
+        return len(text.split()) >= 3  # a full stop ends it, whatever the word before
     last = re.findall(r"[A-Za-z.]+$", text)
     if last and last[0].lower().rstrip(".") in _DANGLING_BARE:
         return False
