@@ -21,9 +21,8 @@ def cmd_jobpost(args: argparse.Namespace, settings: Settings) -> int:
     try:
         parse_request(args.title)
     except TitleError as exc:
-        message = str(exc)
-        raise UserError(message if "/jobpost" in message else f"{message} Usage: "
-                        + SYNTAX.replace("/jobpost", "hirebot jobpost")) from None
+        message = str(exc) if "/jobpost" in str(exc) else f"{exc} Usage: {SYNTAX}"
+        raise UserError(message.replace("`/jobpost ", "`hirebot jobpost ")) from None
     if not 1 <= args.n <= 8:
         raise UserError("--n must be between 1 and 8.")
     if not 16 <= args.max_new_tokens <= 1000:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from models.generation.contact_scrub import scrub_contacts
+from models.generation.grounding import article
 from models.generation.sampling import Decoding
 
 OPENERS = (
@@ -21,8 +22,7 @@ MIN_SECTION_TOKENS = 25
 OVERRUN = 25  # past its budget, a part may run this far to finish its sentence
 
 
-def _article(title: str) -> str:
-    return "an" if title[:1].lower() in "aeiou" else "a"
+_article = article  # the old name, which tests and the opener below use
 
 
 class RowPlan:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from models.generation.copying import CopySource, TermCopier
-from models.generation.grounding import Grounding
+from models.generation.grounding import Grounding, article, join_terms
 from models.generation.inclusive import coded_stem
 from models.generation.known_words import TokenChecker, Vocabulary, words_in
 
@@ -52,10 +52,6 @@ OPENERS = (
     "An exciting opportunity has arisen for {a} {title} to join our team{where}.",
     "We are hiring {a} {title}{where}.",
 )
-
-
-def _article(title: str) -> str:
-    return "an" if title[:1].lower() in "aeiou" else "a"
 
 
 def line_is_complete(line: str, *, sentence: bool = False) -> bool:
@@ -145,7 +141,7 @@ class GroundedPlanner:
         team = "our team"
         if grounding.profile is not None and grounding.profile.name:
             team = grounding.profile.name
-        opener = OPENERS[seed % len(OPENERS)].format(a=_article(request.title), title=title,
+        opener = OPENERS[seed % len(OPENERS)].format(a=article(request.title), title=title,
                                                      where=where).replace("our team", team)
         state.queue = self._ids(opener)
         sources, priors = [], []
@@ -333,16 +329,8 @@ class GroundedPlanner:
                                                              >= 3):
                 self._enter(state, "requirements")
         elif state.part == "requirements":
-            missing = [] if state.terms is None else [
-                t for j, t in enumerate(state.term_spelling)
-                if t in g.request.must and j not in state.terms.covered]
-            if state.lines_in_part >= state.target_lines:
-                if missing:  # the model left them out: say them plainly, once
-                    state.queue = self._ids(f"Experience with {_join(missing)}.\n")
-                    state.terms.covered.update(j for j, t in enumerate(state.term_spelling)
-                                               if t in missing)
-                else:
-                    self._enter(state, "done")
+            if state.lines_in_part >= state.target_lines and not self._state_missing(state):
+                self._enter(state, "done")
 
     def budget(self, state: RowState, remaining: int) -> None:
         """Near the token limit, the Requirements (and their must terms) still get written."""
@@ -352,13 +340,20 @@ class GroundedPlanner:
                 and state.lines_in_part >= 2:
             self._enter(state, "requirements")
         elif state.part == "requirements" and remaining < MUST_RESERVE:
-            missing = [] if state.terms is None else [
-                t for j, t in enumerate(state.term_spelling)
-                if t in state.grounding.request.must and j not in state.terms.covered]
-            if missing:
-                state.queue = self._ids(f"Experience with {_join(missing)}.\n")
-                state.terms.covered.update(j for j, t in enumerate(state.term_spelling)
-                                           if t in missing)
+            self._state_missing(state)
+
+    def _state_missing(self, state: RowState) -> bool:
+        """Queue one plain line for the must terms the model left out; True if it did."""
+        if state.terms is None:
+            return False
+        missing = [t for j, t in enumerate(state.term_spelling)
+                   if t in state.grounding.request.must and j not in state.terms.covered]
+        if not missing:
+            return False
+        state.queue = self._ids(f"Experience with {join_terms(missing)}.\n")
+        state.terms.covered.update(j for j, t in enumerate(state.term_spelling)
+                                   if t in missing)
+        return True
 
     def _caps(self, state: RowState) -> None:
         """Hard limits: a runaway line or opening is closed (and trimmed when rendered)."""
@@ -372,8 +367,6 @@ class GroundedPlanner:
             state.queue = [self.newline]
 
 
-def _join(terms: list[str]) -> str:
-    return terms[0] if len(terms) == 1 else ", ".join(terms[:-1]) + " and " + terms[-1]
 
 
 # ---------------------------------------------------------------------- the batch loop

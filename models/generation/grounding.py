@@ -224,7 +224,8 @@ _NOT_SKILLS = frozenset({"senior", "manager", "general", "direct", "increase", "
                          "nurse", "engineer", "responsible", "accountable", "team", "staff"})
 
 
-def _join(terms: list[str] | tuple[str, ...]) -> str:
+def join_terms(terms: list[str] | tuple[str, ...]) -> str:
+    """"Python, SQL and Spark"."""
     terms = list(terms)
     return terms[0] if len(terms) == 1 else ", ".join(terms[:-1]) + " and " + terms[-1]
 
@@ -244,12 +245,12 @@ def requirement_lines(grounding: Grounding, seed: int = 0) -> list[str]:
     request = grounding.request
     lines = []
     if request.must:
-        lines.append(f"Experience with {_join(request.must)}.")
-    lines.append(f"Experience as {_article(request.title)} {request.title} or in a similar role.")
+        lines.append(f"Experience with {join_terms(request.must)}.")
+    lines.append(f"Experience as {article(request.title)} {request.title} or in a similar role.")
     skills = [s for s in grounding.skills
               if s.lower() not in {t.lower() for t in (*request.must, *request.nice)}]
     if len(skills) >= 2:
-        lines.append(f"Knowledge of {_join(skills[:3])}.")
+        lines.append(f"Knowledge of {join_terms(skills[:3])}.")
     occupation = grounding.occupation
     if occupation is not None:
         said = {*grounding.duties, grounding.opening_task}  # any duty may be copied
@@ -259,10 +260,10 @@ def requirement_lines(grounding: Grounding, seed: int = 0) -> list[str]:
         for task in rng.sample(spare, min(2, len(spare))):
             lines.append(_ability(task.rstrip(".")) + ".")
     if request.nice:
-        lines.append(f"Experience with {_join(request.nice)} is a plus.")
+        lines.append(f"Experience with {join_terms(request.nice)} is a plus.")
     lines.append("Good written and verbal communication skills.")
     return lines
 
 
-def _article(title: str) -> str:
+def article(title: str) -> str:
     return "an" if title[:1].lower() in "aeiou" else "a"
