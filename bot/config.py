@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     generator_dir: Path | None = Field(
         default=None, description="Trained JD generator folder; default: the bundled one."
     )
+    matcher_dir: Path | None = Field(
+        default=None, description="Trained CV-JD matcher folder; default: the bundled one.")
+    match_generated_jd: bool = Field(
+        default=True, description="Screen against a JD the generator writes for the title "
+                                  "when the thread has none (no JD: category score only).")
     torch_threads: int = 0
     generator_head_precision: Literal["int8", "fp32"] = "int8"  # output projection when serving
     decode_threads: int = 2  # threads while writing a JD (see docs/benchmarks.md)

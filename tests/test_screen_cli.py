@@ -43,15 +43,18 @@ def test_json_contract_for_every_format(capsys):
                                                              SAMPLE_TXT)]
     for r in results:
         assert set(r) == {
-            "file", "role", "verdict", "score", "category", "top_categories", "evidence", "model"
+            "file", "role", "verdict", "score", "category", "top_categories", "evidence", "model",
+            "match",  # role-aware: pooled with the matcher against a JD written for the title
         }
+        assert r["match"]["jd"] == "a JD written for the title"
+        assert set(r["match"]) == {"score", "category_score", "driver", "jd", "model"}
         assert r["role"] == "Accountant"
         assert r["verdict"] in {"fit", "maybe", "no_fit"}
         assert 0.0 <= r["score"] <= 1.0
         assert r["category"] == r["top_categories"][0][0]
         probs = [p for _, p in r["top_categories"]]
         assert probs == sorted(probs, reverse=True) and sum(probs) <= 1.0 + 1e-6
-        assert set(r["evidence"]) == {"matched", "missing", "snippets"}
+        assert set(r["evidence"]) == {"matched", "missing", "snippets", "driver"}
         assert not set(r["evidence"]["matched"]) & set(r["evidence"]["missing"])
         assert len(r["evidence"]["snippets"]) <= 3
         assert r["model"]["name"] == "hirebot-cv-screener" and r["model"]["version"]
@@ -160,9 +163,10 @@ def test_jd_skills_drive_the_evidence(tmp_path, capsys):
                              "--jd", str(jd))
     evidence = results[0]["evidence"]
     jd_words = jd.read_text().lower()
-    assert evidence["matched"] and all(s in jd_words for s in evidence["matched"])
-    assert "python" in evidence["matched"]
-    assert all(s in jd_words for s in evidence["missing"])
+    assert evidence["matched"] and all(s.lower() in jd_words for s in evidence["matched"])
+    assert "Python" in evidence["matched"]  # ESCO labels, in their own case
+    assert all(s.lower() in jd_words for s in evidence["missing"])
+    assert results[0]["match"]["jd"] == "the JD file"
 
 
 def test_table_output_is_readable(capsys):

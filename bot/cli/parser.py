@@ -21,6 +21,7 @@ from bot.cli import (
     run,
     screen,
     status,
+    suggest,
     train,
 )
 from bot.cli.exits import EXIT_FAULT, EXIT_REJECTED
@@ -31,7 +32,7 @@ from bot.services.errors import ConfigError, UserError
 logger = logging.getLogger("hirebot")
 
 #: Verb groups in the order ``hirebot --help`` lists them.
-VERBS = (screen, train, evaluate, jobpost, models, refresh, data, profile, run, status)
+VERBS = (screen, suggest, train, evaluate, jobpost, models, refresh, data, profile, run, status)
 
 
 def build_parser() -> argparse.ArgumentParser:

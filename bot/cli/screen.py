@@ -17,7 +17,7 @@ def cmd_screen(args: argparse.Namespace, settings: Settings) -> int:
     role = validate_role(args.role)
     jd_text = read_jd(args.jd, settings)
     docs = read_inputs(args.files, settings)
-    results = ModelService(settings).screen(role, docs, jd_text)
+    results = ModelService(settings).screen(role, docs, jd_text, "file")
     if args.json:
         for result in results:
             public = {k: v for k, v in result.items() if not k.startswith("_")}

@@ -1,4 +1,4 @@
-"""``hirebot train classifier | generator | lexicon | refresh-data``."""
+"""``hirebot train classifier | generator | matcher | lexicon | refresh-data``."""
 
 from __future__ import annotations
 
@@ -75,6 +75,26 @@ def cmd_train_generator(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_train_matcher(args: argparse.Namespace, settings: Settings) -> int:
+    """The CV-JD matcher from ../shared/data; ``hirebot eval matcher`` measures it."""
+    from bot.services.versions import load_screening_model
+    from models.common.occupations import OccupationResolver
+    from models.refresh.matcher import train_from_shared
+
+    shared = settings.resolved_shared_data()
+    if shared is None:
+        raise UserError("Training the matcher needs ../shared/data (or "
+                        "HIREBOT_SHARED_DATA_DIR).")
+    embedder = embedder_for(settings)
+    out = args.out or (settings.data_dir / "matcher")
+    _, report = train_from_shared(
+        shared, embedder, OccupationResolver.load(embedder), out,
+        screening=load_screening_model(settings, embedder=embedder),
+        cache_dir=settings.data_dir / "cache", seed=args.seed)
+    print(json.dumps({"out": str(out), **report}, indent=2))
+    return EXIT_OK
+
+
 def cmd_train_lexicon(args: argparse.Namespace, settings: Settings) -> int:
     """Rebuild only the title lexicon of a generator folder (``train generator`` also does)."""
     from models.generation.title_lexicon import build_lexicon, save_lexicon
@@ -130,6 +150,13 @@ def add_parsers(sub) -> None:
     gen.add_argument("--eval-docs", type=int, help="evaluate on the first N held-out postings")
     gen.add_argument("--seed", type=int, default=0)
     gen.set_defaults(func=cmd_train_generator)
+
+    matcher = train_sub.add_parser(
+        "matcher", help="train the CV-JD matcher (pairwise loss, constructed pairs)")
+    matcher.add_argument("--out", type=Path,
+                         help="output folder (the shipped one: models/bundled/matcher)")
+    matcher.add_argument("--seed", type=int, default=0)
+    matcher.set_defaults(func=cmd_train_matcher)
 
     lex = train_sub.add_parser("lexicon", help="rebuild a generator folder's title lexicon")
     lex.add_argument("--data", type=Path, nargs="+", help="CSV/JSONL postings: title, description")

@@ -13,13 +13,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot.config import Settings
+from bot.services.errors import ConfigError
 from bot.services.inputs import read_upload
+from bot.services.matching import apply_match
 from bot.services.versions import active_dir, load_generator, load_screening_model
 from models.common.registry import KINDS
 from models.generation.profile import CompanyProfile
 
 logger = logging.getLogger(__name__)
 
+TITLE_JDS = 64  # JDs written for bare role titles, kept for reuse
 GATE_FIGURES = ("fixed_macro_f1", "team_macro_f1", "anchor_bits_per_char",
                 "team_bits_per_char", "repetition_rate")
 
@@ -30,6 +33,8 @@ class ModelService:
         self._lock = threading.Lock()
         self._models: dict[str, object] = {}  # kind -> loaded model
         self._loaded_from: dict[str, Path] = {}
+        self._matcher = None
+        self._title_jds: dict[str, str] = {}  # role title -> the JD written for it
 
     # --------------------------------------------------------------------------- versions
     def active_dir(self, kind: str) -> Path:
@@ -72,6 +77,8 @@ class ModelService:
             self._models[kind] = model
             if folder is not None:
                 self._loaded_from[kind] = folder
+            if kind == "generator":
+                self._title_jds.clear()
 
     def _get(self, kind: str):
         with self._lock:
@@ -88,6 +95,31 @@ class ModelService:
     @property
     def generator(self):
         return self._get("generator")
+
+    @property
+    def matcher(self):
+        """The CV-JD matcher (it shares the screening model's MiniLM)."""
+        with self._lock:
+            if self._matcher is None:
+                from models.matching.matcher import MATCHER_DIR, Matcher
+
+                folder = self.settings.matcher_dir or MATCHER_DIR
+                screening = self._models.get("classifier")
+                embedder = screening.embedder if screening is not None else None
+                try:
+                    self._matcher = Matcher.load(folder, embedder=embedder)
+                except (FileNotFoundError, ValueError) as exc:
+                    raise ConfigError(f"cannot load the matcher: {exc}") from None
+            return self._matcher
+
+    def jd_for_title(self, role: str) -> str:
+        """A JD the generator writes for a role title, kept for the last ``TITLE_JDS`` titles
+        (forgotten when the generator is swapped)."""
+        if role not in self._title_jds:
+            while len(self._title_jds) >= TITLE_JDS:
+                self._title_jds.pop(next(iter(self._title_jds)))
+            self._title_jds[role] = self.write_jd(role).text
+        return self._title_jds[role]
 
     def warm_up(self) -> None:
         """Load both models (and their imports) before the first request needs them."""
@@ -129,28 +161,58 @@ class ModelService:
     def read_upload(self, name: str, data: bytes) -> list:
         return read_upload(name, data, self.settings)
 
-    def screen(self, role: str, documents: Sequence, jd_text: str | None = None) -> list[dict]:
-        """One result per document, in order (errors carry a message instead of a verdict)."""
+    def screen(self, role: str, documents: Sequence, jd_text: str | None = None,
+               jd_source: str = "thread") -> list[dict]:
+        """One result per document, in order (errors carry a message instead of a verdict).
+
+        With a JD (``jd_source``: "thread" or "file"), or one written for the title when the
+        settings allow, the verdict is role-aware (``bot.services.matching``)."""
+        from models.screening.documents import ParsedDocument
         from models.screening.screener import Thresholds
 
         model = self.screening
-        profile = model.role_profile(role, jd_text)
-        return model.screen_documents(
-            documents, profile,
-            thresholds=Thresholds(self.settings.fit_threshold, self.settings.maybe_threshold),
-            top_k=self.settings.top_categories)
+        thresholds = Thresholds(self.settings.fit_threshold, self.settings.maybe_threshold)
+        if not jd_text and self.settings.match_generated_jd:
+            try:
+                jd_text, jd_source = self.jd_for_title(role), "generated"
+            except Exception as exc:  # noqa: BLE001 - the category score still serves
+                logger.warning("no JD for the title (%s): category score only",
+                               type(exc).__name__)
+        matcher = None
+        if jd_text:
+            try:
+                matcher = self.matcher
+            except ConfigError as exc:
+                logger.warning("%s: category score only", exc)
+        # With the matcher, the category score is the one its pooling weights were fitted on
+        # (no JD skills in it); the JD's skills reach the verdict through the matcher.
+        profile = model.role_profile(role, None if matcher else jd_text)
+        results = model.screen_documents(documents, profile, thresholds=thresholds,
+                                         top_k=self.settings.top_categories)
+        if matcher is None:
+            return results
+        texts = [d.text if isinstance(d, ParsedDocument) else None for d in documents]
+        return apply_match(results, texts, jd_text, jd_source, matcher, thresholds)
 
     # --------------------------------------------------------------------------- status
     def model_cards(self) -> list[dict]:
         """Name, version and headline metrics of each model, read from its folder (no load)."""
-        return [{"model": label, **folder_summary(self.active_dir(kind))}
-                for label, kind in (("screening", "classifier"), ("generator", "generator"))]
+        from models.matching.matcher import MATCHER_DIR
+
+        cards = [{"model": label, **folder_summary(self.active_dir(kind))}
+                 for label, kind in (("screening", "classifier"), ("generator", "generator"))]
+        return cards + [{"model": "matcher",
+                         **folder_summary(self.settings.matcher_dir or MATCHER_DIR)}]
 
 
 def folder_summary(folder: Path) -> dict:
     summary: dict = {"folder": str(folder), "version": "missing", "metrics": {}}
     generator_info = folder / "hirebot_generator.json"
-    if generator_info.is_file():
+    if (folder / "matcher.safetensors").is_file():
+        from models.matching.matcher import weights_version
+
+        summary["version"] = weights_version(folder)
+    elif generator_info.is_file():
         summary["version"] = json.loads(generator_info.read_text()).get("version", "unversioned")
     elif (folder / "config.json").is_file():
         from models.screening.screener import model_version
@@ -173,6 +235,10 @@ def folder_summary(folder: Path) -> dict:
 
 def headline_metrics(report: dict) -> dict[str, float]:
     """The few figures an admin looks for, from a model folder's ``EVAL.json``."""
+    if "panoslin" in report:
+        return {"AUC on real labelled JDs": report["panoslin"]["auc"]["hirebot"],
+                "hard-negative pairwise accuracy":
+                    report["constructed_test"]["pairwise_accuracy_hard"]}
     if "bits_per_char" in report:
         ours = report.get("hirebot", {})
         return {"held-out bits/char": report["bits_per_char"],

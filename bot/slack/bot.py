@@ -33,6 +33,7 @@ from bot.slack import format as fmt
 from bot.slack.files import DownloadError, download_file
 from bot.slack.profile import profile_reply
 from bot.slack.refresh_report import admin_reporter
+from bot.slack.suggest import queue_suggestion, wants_suggestion
 from bot.storage import Store
 from bot.worker import ModelWorker
 from models.common.registry import KINDS
@@ -218,6 +219,8 @@ class HireBot:
             return
         files = [(message_ts, file_id) for file_id in fresh]
         role, jd_text = self.screening.thread_role(channel, event.get("thread_ts"))
+        if role is None and wants_suggestion(event.get("text") or ""):  # not in a role's thread
+            return queue_suggestion(self, client, channel, message_ts, fresh)
         if role is None:
             role = role_from_text(unescape(event.get("text") or ""))
         if role is None:
@@ -362,7 +365,7 @@ class HireBot:
             "• `/screen Registered Nurse` — a thread where uploaded CVs are screened for that "
             "role; CVs uploaded in a `/jobpost` thread are screened against its JD\n"
             "• Upload CVs (PDF, DOCX, TXT, or a ZIP) with “for Java Developer” in the message "
-            "to screen them for that role\n"
+            "to screen them for that role, or one CV with “suggest” for its best roles and a JD\n"
             "• `/hirebot status` — models, versions and the work queue; admins: "
             "`/hirebot refresh [classifier|generator]` retrains on the team's data\n"
             "• `/hirebot profile` — the company facts JDs state (name, benefits, …); admins "

@@ -130,6 +130,11 @@ def verdict_text(result: dict) -> str:
              f"{escape(result['role'])} (score {result['score']:.2f})"]
     cats = ", ".join(f"{escape(c)} {p:.0%}" for c, p in result["top_categories"])
     lines.append(f"Top categories: {cats}")
+    match = result.get("match")
+    if match:
+        lines.append(f"JD match {match['score']:.2f} against {match['jd']}; category score "
+                     f"{match['category_score']:.2f}; the verdict follows the "
+                     f"{'JD match' if match['driver'] == 'jd match' else 'category'} most")
     evidence = result.get("evidence", {})
     if evidence.get("matched"):
         lines.append("Matched skills: " + ", ".join(escape(s) for s in evidence["matched"]))

@@ -208,6 +208,18 @@ class ScreeningModel:
             results.append(result)
         return results
 
+    def pair_scores(self, texts: Sequence[str], roles: Sequence[str],
+                    pairs: Sequence[tuple[int, int]]) -> np.ndarray:
+        """Calibrated category scores of (text index, role index) pairs, each CV and role
+        encoded once (the matcher fits its pooling weights on these)."""
+        cleaned = [clean_text(t) for t in texts]
+        enc = encode_cvs(cleaned, self.embedder, title_words=self.classifier.title_words)
+        probs, _ = self.classifier.proba_and_features(enc)
+        profiles = [self.role_profile(r) for r in roles]
+        thresholds = Thresholds()
+        return np.array([self._result(enc, i, probs[i], profiles[j], thresholds, 1)["score"]
+                         for i, j in pairs])
+
     def _result(
         self,
         enc: EncodedCVs,
