@@ -28,7 +28,7 @@ def apply_match(results: list[dict], texts: Sequence[str | None], jd_text: str, 
     if not readable:
         return results
     cvs = matcher.encode_cvs([texts[i] for i in readable])
-    jds = matcher.encode_jds([jd_text])
+    jds = [matcher.encode_jd(jd_text)]
     probabilities = matcher.probability(cvs, jds, [(k, 0) for k in range(len(readable))])
     jd_skills = list(jds[0].skills)
     weights = matcher.metadata.get("combined", EQUAL_WEIGHTS)

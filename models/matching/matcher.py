@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 MATCHER_DIR = BUNDLED_ROOT / "matcher"
 MODEL_NAME = "hirebot-cv-jd-matcher"
 RANK = 16
+JD_CACHE = 32
 
 
 class TfidfSpace:
@@ -121,6 +122,15 @@ class Matcher:
     def encode_jds(self, texts: Sequence[str], titles: Sequence[str] | None = None
                    ) -> list[SideEncoding]:
         return encode_sides(texts, self.embedder, self.taxonomy, kind="jd", titles=titles)
+
+    def encode_jd(self, text: str) -> SideEncoding:
+        """One JD, encoded once for every CV screened against it (the last ``JD_CACHE``)."""
+        cache = self.__dict__.setdefault("_jd_cache", {})
+        if text not in cache:
+            while len(cache) >= JD_CACHE:
+                cache.pop(next(iter(cache)))
+            cache[text] = self.encode_jds([text])[0]
+        return cache[text]
 
     def features(self, cvs: Sequence[SideEncoding], jds: Sequence[SideEncoding],
                  pairs: Sequence[tuple[int, int]]) -> np.ndarray:
