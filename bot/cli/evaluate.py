@@ -86,7 +86,7 @@ def cmd_eval_matcher(args: argparse.Namespace, settings: Settings) -> int:
     embedder = embedder_for(settings)
     try:
         matcher = Matcher.load(folder, embedder=embedder)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError) as exc:
         raise UserError(str(exc)) from exc
     resolver = OccupationResolver.load(embedder)
     report = evaluate_all(matcher, shared, resolver,

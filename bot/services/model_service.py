@@ -108,7 +108,7 @@ class ModelService:
                 embedder = screening.embedder if screening is not None else None
                 try:
                     self._matcher = Matcher.load(folder, embedder=embedder)
-                except (FileNotFoundError, ValueError) as exc:
+                except Exception as exc:  # noqa: BLE001 - a broken folder: category only
                     raise ConfigError(f"cannot load the matcher: {exc}") from None
             return self._matcher
 

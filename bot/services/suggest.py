@@ -49,9 +49,15 @@ def suggest(models, text: str, *, seed: int = 0) -> Suggestion:
     roles = sorted(zip(titles, (round(float(s), 3) for s in scores), strict=True),
                    key=lambda r: -r[1])
     matcher = models.matcher
-    skills = matcher.taxonomy.names_in(text, limit=MUST_SKILLS)
+    from models.generation.request import MAX_TERM_CHARS, TitleError
+
+    skills = [s for s in matcher.taxonomy.names_in(text)
+              if len(s) <= MAX_TERM_CHARS and not set(",;") & set(s)][:MUST_SKILLS]
     request = roles[0][0] + (f"; must: {', '.join(skills)}" if skills else "")
-    drafts = models.write_jds(request, seed=seed, n=DRAFTS)
+    try:
+        drafts = models.write_jds(request, seed=seed, n=DRAFTS)
+    except TitleError:  # a term the request syntax refuses: the bare title still works
+        skills, drafts = [], models.write_jds(roles[0][0], seed=seed, n=DRAFTS)
     cvs = matcher.encode_cvs([text])
     jds = matcher.encode_jds([d.text for d in drafts], [d.title for d in drafts])
     match = matcher.probability(cvs, jds, [(0, j) for j in range(len(drafts))])

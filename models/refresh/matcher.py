@@ -99,9 +99,9 @@ def train_from_shared(shared: Path, embedder, resolver, out_dir: Path | None = N
     logger.info("constructed pairs: %s", pairs.summary())
     cached = CachingEmbedder(embedder, cache_dir / "matcher-embeddings.npz" if cache_dir
                              else None)
-    train_cv_texts = [t for t, s in zip(pairs.cv_texts, pairs.cv_splits, strict=True)
-                      if s == "train"]
-    tfidf = TfidfSpace.fit(train_cv_texts + pairs.jd_texts)
+    # The vocabulary is shipped: it comes from the public postings only, never from CVs (a
+    # CV's words include people's names).
+    tfidf = TfidfSpace.fit(pairs.jd_texts)
     from models.common.esco_skills import SkillTaxonomy
 
     taxonomy = SkillTaxonomy.load()

@@ -6,7 +6,7 @@ names resolve to the same occupation. A CV's positives are postings of its categ
 negatives are postings of none of its categories; its *hard* negatives are negatives whose
 occupation sits in the same SOC major group as the category's (a Python Developer ad for a
 Java Developer's CV, a Civil Engineer ad for a Mechanical Engineer's). CVs are split into
-train / calibration / test by a seeded hash, so no scored CV trained the weights.
+train / calibration / test by a hash of the text, so no scored CV trained the weights.
 """
 
 from __future__ import annotations

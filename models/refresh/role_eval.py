@@ -4,7 +4,7 @@ For every fine category with at least five CVs, the role is that category's titl
 Developer") and every Updated CV is scored for it; the AUC says how well the category's own CVs
 rank above the rest. Out of fold means no scored CV trained anything that scores it: in each of
 the folds the screening model is retrained on livecareer + the other folds' Updated CVs (minus
-the calibration CVs), the matcher and its TF-IDF on the constructed triples of every other CV,
+the calibration CVs), the matcher on the constructed triples of every other CV,
 and the pooling weights on the other CVs' calibration pairs. The JD each role is matched
 against is the one the generator writes for its title, as when a recruiter screens for a bare
 title. Two scores are compared: the
@@ -22,6 +22,7 @@ import numpy as np
 
 from models.matching.evaluation import auc
 from models.matching.features import encode_sides
+from models.matching.matcher import TfidfSpace
 from models.matching.pooling import fit_weights, pooled
 from models.matching.training import train_matcher
 from models.refresh.matcher import TRAINING_OPTIONS, CachingEmbedder, PairSet, constructed_pairs
@@ -93,7 +94,7 @@ def per_role_auc(shared: Path, embedder, resolver, write_jd: Callable[[str], str
         excluded = {k for i in test_idx for k in index_of.get(updated.texts[i], ())}
         triples = _without(pairs.triples["train"] + pairs.triples["test"], excluded)
         calibration = _without(pairs.labelled["calibration"], excluded)
-        matcher, _ = train_matcher(pairs_tfidf(pairs, excluded), cvs, jds, triples,
+        matcher, _ = train_matcher(TfidfSpace.fit(pairs.jd_texts), cvs, jds, triples,
                                    calibration, cached, seed=seed, **TRAINING_OPTIONS)
         cal_cvs = sorted({c for c, _, _ in calibration})
         cal_jds = sorted({j for _, j, _ in calibration})
@@ -128,11 +129,3 @@ def per_role_auc(shared: Path, embedder, resolver, write_jd: Callable[[str], str
             "roles_where_combined_is_not_above": [
                 t for t, v in per_role.items() if v["combined"] <= v["category_only"]]}
 
-
-def pairs_tfidf(pairs: PairSet, excluded: set[int]):
-    """TF-IDF fitted without the fold's scored CVs (IDF is learnt too)."""
-    from models.matching.matcher import TfidfSpace
-
-    train = [t for i, (t, s) in enumerate(zip(pairs.cv_texts, pairs.cv_splits, strict=True))
-             if s == "train" and i not in excluded]
-    return TfidfSpace.fit(train + pairs.jd_texts)
