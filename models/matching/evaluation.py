@@ -21,17 +21,6 @@ def brier(probabilities: Sequence[float], labels: Sequence[int]) -> float:
     return float(np.mean((p - np.asarray(labels, dtype=np.float64)) ** 2))
 
 
-def expected_calibration_error(probabilities: Sequence[float], labels: Sequence[int],
-                               bins: int = 10) -> float:
-    p = np.asarray(probabilities, dtype=np.float64)
-    y = np.asarray(labels, dtype=np.float64)
-    edges = np.linspace(0, 1, bins + 1)
-    total = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-        mask = (p >= lo) & ((p < hi) if hi < 1 else (p <= hi))
-        if mask.any():
-            total += mask.mean() * abs(p[mask].mean() - y[mask].mean())
-    return float(total)
 
 
 def pairwise_accuracy(utility: np.ndarray, better: Sequence[int], worse: Sequence[int]) -> float:

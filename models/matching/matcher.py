@@ -13,7 +13,6 @@ version give byte-identical scores.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from models.common.esco_skills import SkillTaxonomy
+from models.common.fingerprint import files_hash
 from models.common.paths import BUNDLED_ROOT
 from models.matching.features import FEATURE_NAMES, SideEncoding, encode_sides, pair_features
 
@@ -215,9 +215,4 @@ def pairwise_features(tfidf: TfidfSpace, cvs: Sequence[SideEncoding],
 
 
 def weights_version(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for name in ("config.json", "matcher.safetensors", "tfidf.json"):
-        path = folder / name
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
+    return files_hash(folder, ("config.json", "matcher.safetensors", "tfidf.json"))

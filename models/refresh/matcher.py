@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from models.common.fingerprint import expected_calibration_error
 from models.generation.postings import load_public_corpus
 from models.matching.evaluation import (
     auc,
     brier,
-    expected_calibration_error,
     minilm_cosine_baseline,
     pairwise_accuracy,
     tfidf_cosine_baseline,

@@ -19,7 +19,6 @@ version always give byte-identical JSON.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from models.common.fingerprint import files_hash
 from models.common.paths import BUNDLED_ROOT
 from models.screening.classifier import CVClassifier, EncodedCVs, encode_cvs
 from models.screening.datasets import clean_text
@@ -330,9 +330,4 @@ def _served_version(weights_version: str, embedder) -> str:
 
 def model_version(folder: Path) -> str:
     """A content hash of the weights, so any retrain yields a new, stable version string."""
-    digest = hashlib.sha256()
-    for name in ("config.json", "head.safetensors", "verdict.json"):
-        path = folder / name
-        if path.exists():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
+    return files_hash(folder, ("config.json", "head.safetensors", "verdict.json"))

@@ -8,7 +8,6 @@ classifier, the skills lexicon and the title bank are fitted on all data. The fo
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -20,6 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
+from models.common.fingerprint import expected_calibration_error, files_hash
 from models.screening.classifier import CVClassifier, Recipe, encode_cvs, learn_title_words
 from models.screening.datasets import LabelledCVs
 from models.screening.head import softmax
@@ -128,16 +128,6 @@ def _role_skills(dist, classes, lexicon) -> list[str]:
     return skills
 
 
-def expected_calibration_error(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
-    edges = np.linspace(0, 1, bins + 1)
-    ece = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-        mask = (p >= lo) & (p < hi if hi < 1 else p <= hi)
-        if mask.any():
-            ece += mask.mean() * abs(p[mask].mean() - y[mask].mean())
-    return float(ece)
-
-
 def train_classifier(
     data: LabelledCVs,
     out_dir: Path,
@@ -235,10 +225,8 @@ def train_classifier(
 
 
 def _content_version(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for name in ("head.safetensors", "vocab.json", "verdict.json", "skills.json", "titles.json"):
-        digest.update((folder / name).read_bytes())
-    return digest.hexdigest()[:12]
+    return files_hash(folder, ("head.safetensors", "vocab.json", "verdict.json", "skills.json",
+                               "titles.json"), missing_ok=False)
 
 
 def write_model_card(folder: Path, meta: dict) -> None:
