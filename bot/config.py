@@ -82,6 +82,7 @@ class Settings(BaseSettings):
     generator_refresh_min_postings: int = 5  # fewer team postings: the refresh is skipped
     refresh_gate_samples: int = 24  # drafts per model for the repetition figure
     gate_f1_tolerance: float = 0.01  # macro-F1 a candidate may lose and still be promoted
+    gate_match_tolerance: float = 0.01  # matcher pairwise accuracy / team AUC it may lose
     gate_bpc_tolerance: float = 0.01  # relative bits/char a candidate may lose
     gate_repetition_tolerance: float = 0.05  # share of looping drafts a candidate may add
     refresh_threads: int = 1  # torch/OMP threads of the training process

@@ -15,20 +15,23 @@ def main(argv: list[str] | None = None) -> int:
     from bot.services.refresh_child import run_child
 
     parser = argparse.ArgumentParser(prog="python -m bot.refresh")
-    parser.add_argument("kind", choices=("classifier", "generator"))
+    parser.add_argument("kind", choices=("classifier", "generator", "matcher"))
     parser.add_argument("--force", action="store_true")
     args = parser.parse_args(argv)
     return run_child(args.kind, force=args.force)
 
 
 def scheduled_refresh(kind: str) -> dict:
-    """The schedules' job function: a refresh whose report goes to the admin channel."""
+    """The schedules' job function: a refresh whose report goes to the admin channel (the
+    classifier's schedule refreshes the matcher after it, see ``refresh_kinds``)."""
     from bot.config import get_settings
-    from bot.services.refresh import spawn_refresh
+    from bot.services.refresh import refresh_kinds, spawn_refresh
     from bot.slack.refresh_report import admin_reporter
 
     settings = get_settings()
-    return spawn_refresh(kind, settings, reporter=admin_reporter(settings))
+    outcomes = [spawn_refresh(k, settings, reporter=admin_reporter(settings))
+                for k in refresh_kinds([kind])]
+    return outcomes[0]
 
 
 if __name__ == "__main__":

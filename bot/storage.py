@@ -54,7 +54,10 @@ SCHEMA: dict[str, dict[str, Any]] = {
                     "model_version": str, "created_at": float,
                     # derived features (no text) for a thumbs vote to become a team label;
                     # purged with the row
-                    "features": bytes, "role_category": str, "base_version": str},
+                    "features": bytes, "role_category": str, "base_version": str,
+                    # a verdict against a JD: the CV-JD pair's matcher row (features and two
+                    # MiniLM vectors, no text), for a vote to become a matcher label
+                    "match_pair": bytes, "match_layout": str},
         "pk": "id",
     },
     "team_postings": {
@@ -68,6 +71,13 @@ SCHEMA: dict[str, dict[str, Any]] = {
                     "source": str, "created_at": float},
         "pk": "key",
     },
+    "match_pairs": {
+        # a vote on a verdict against a JD: does the CV match the JD (1) or not (0), as the
+        # pair's derived row only
+        "columns": {"key": str, "label": int, "features": bytes, "layout": str,
+                    "role": str, "created_at": float},
+        "pk": "key",
+    },
     "feedback": {
         "columns": {"id": int, "target": str, "target_id": int, "user": str, "value": str,
                     "created_at": float},
@@ -79,6 +89,12 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "pk": "id",
     },
 }
+
+
+def role_key(title: str) -> str:
+    """A role title as votes are grouped by it ("Senior  data scientist" = "Senior Data
+    Scientist")."""
+    return " ".join(title.lower().split())
 
 
 class Store:
@@ -246,12 +262,32 @@ class Store:
         with self._locked():
             self.db.execute("DELETE FROM labelled_cvs WHERE key = ?", [key])
 
+    def set_match_pair(self, key: str, label: int, features: bytes, layout: str,
+                       role: str = "") -> None:
+        with self._locked():
+            self.db["match_pairs"].upsert({"key": key, "label": label, "features": features,
+                                           "layout": layout, "role": role_key(role),
+                                           "created_at": time.time()}, pk="key")
+
+    def drop_match_pair(self, key: str) -> None:
+        with self._locked():
+            self.db.execute("DELETE FROM match_pairs WHERE key = ?", [key])
+
+    def match_pairs(self, role: str | None = None) -> list[dict]:
+        """Every vote on a match, or those on verdicts for one role title."""
+        with self._locked():
+            if role is not None:
+                return list(self.db["match_pairs"].rows_where(
+                    "role = ?", [role_key(role)], order_by="created_at"))
+            return list(self.db["match_pairs"].rows_where(order_by="created_at"))
+
     def clear_team_data(self, *, cvs: bool, postings: bool) -> dict[str, int]:
         """Forget the team's training data (approved JDs stay JDs; they stop being approved)."""
         out = {}
         with self._locked():
             if cvs:
                 out["labelled_cvs"] = self.db.execute("DELETE FROM labelled_cvs").rowcount
+                out["match_votes"] = self.db.execute("DELETE FROM match_pairs").rowcount
             if postings:
                 out["team_postings"] = self.db.execute("DELETE FROM team_postings").rowcount
                 out["approved_jobposts"] = self.db.execute(
@@ -304,6 +340,7 @@ class Store:
                 "feedback": self.db["feedback"].count,
                 "team_postings": self.db["team_postings"].count,
                 "labelled_cvs": self.db["labelled_cvs"].count,
+                "match_votes": self.db["match_pairs"].count,
             }
 
     def purge(self, retention_days: float, now: float | None = None) -> dict[str, int]:

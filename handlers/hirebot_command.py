@@ -1,9 +1,9 @@
-"""``/hirebot help | status | refresh [classifier|generator] | profile [set LINES | clear]``,
-answered ephemerally."""
+"""``/hirebot help | status | refresh [classifier|generator|matcher] |
+profile [set LINES | clear]``, answered ephemerally."""
 
 from __future__ import annotations
 
-from bot.slack.bot import HireBot
+from bot.slack.bot import KINDS, HireBot
 from handlers._common import ack_now
 
 COMMAND = "/hirebot"
@@ -17,8 +17,7 @@ def register(app, bot: HireBot) -> None:
             bot.company_profile(command.get("user_id", ""), raw[len("profile"):], respond)
             return
         if words[:1] == ["refresh"]:
-            kinds = [w for w in words[1:2] if w in ("classifier", "generator")] or [
-                "classifier", "generator"]
+            kinds = [w for w in words[1:2] if w in KINDS] or list(KINDS)
             bot.refresh(command.get("user_id", ""), kinds, respond)
             return
         if words[:1] == ["status"]:

@@ -256,7 +256,7 @@ def test_data_commands_store_postings_and_derived_cv_labels(tmp_path, capsys):
     assert "Information Technology: 2" in capsys.readouterr().out
     assert main(["data", "clear"]) == 2
     assert main(["data", "clear", "--cvs", "--postings"]) == 0
-    assert "removed 2 labelled cvs, 6 team postings" in capsys.readouterr().out
+    assert "removed 2 labelled cvs, 0 match votes, 6 team postings" in capsys.readouterr().out
 
 
 # ------------------------------------------------------------------------------ the process

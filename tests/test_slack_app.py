@@ -331,6 +331,15 @@ def test_buttons_store_feedback_and_approval(env):
     assert store.approved_jobposts()[0]["title"] == "Registered Nurse"
     votes = {(f["target"], f["value"]) for f in store.feedback()}
     assert votes == {("jobpost", "approve"), ("jobpost", "up"), ("screening", "down")}
+    # a verdict against the thread's JD keeps the pair's derived row; the 👎 makes it a
+    # matcher label unless the verdict was "maybe" (which a thumb neither confirms nor denies)
+    row = store.screening(int(screening_id))
+    assert row["match_pair"] and row["match_layout"]
+    pairs = store.match_pairs("Registered Nurse")
+    if row["verdict"] == "maybe":
+        assert pairs == []
+    else:
+        assert [p["label"] for p in pairs] == [int(row["verdict"] == "no_fit")]
     approved = env.local.state.messages[jd["ts"]]
     assert "approved by" in str(approved["blocks"])
     assert any("saved" in r.get("text", "") for r in env.local.state.responses)

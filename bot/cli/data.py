@@ -36,7 +36,9 @@ def cmd_data_list(args: argparse.Namespace, settings: Settings) -> int:
     print(json.dumps(report, indent=2) if args.json else
           f"{report['team_postings']} team postings (added and approved); "
           f"{labelled} labelled CVs "
-          f"({', '.join(f'{k} {v}' for k, v in report['labels_by_source'].items()) or 'none'})"
+          f"({', '.join(f'{k} {v}' for k, v in report['labels_by_source'].items()) or 'none'}); "
+          f"{report['match_votes']['match']} match and {report['match_votes']['no_match']} "
+          "no-match votes on verdicts against a JD"
           + "".join(f"\n  {name}: {count}" for name, count in report["labelled_cvs"].items()))
     return 0
 

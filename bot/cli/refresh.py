@@ -1,4 +1,4 @@
-"""``hirebot refresh [classifier|generator] [--now] [--force] [--json]``."""
+"""``hirebot refresh [classifier|generator|matcher] [--now] [--force] [--json]``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ import json
 import sys
 
 from bot.config import Settings
-from bot.services.refresh import format_run_time, next_scheduled, refresh_history, spawn_refresh
+from bot.services.refresh import (
+    format_run_time,
+    next_scheduled,
+    refresh_history,
+    refresh_kinds,
+    spawn_refresh,
+)
 from bot.slack.format import refresh_report_text
 from bot.slack.refresh_report import admin_reporter
 from models.common.registry import KINDS
@@ -15,7 +21,7 @@ from models.common.registry import KINDS
 
 def cmd_refresh(args: argparse.Namespace, settings: Settings) -> int:
     """Without --now: the schedule and the last decisions. With --now: refresh and decide."""
-    kinds = [args.kind] if args.kind else list(KINDS)
+    kinds = refresh_kinds([args.kind]) if args.kind else list(KINDS)
     if not args.now:
         _print_schedule(kinds, settings)
         return 0
@@ -44,7 +50,8 @@ def _print_schedule(kinds: list[str], settings: Settings) -> None:
         for run in history["runs"]:
             print(f"  {format_run_time(run['started'])} {run['status']}: "
                   f"{run.get('reason', '')}")
-    print("Run one now with `hirebot refresh [classifier|generator] --now`.")
+    print("Run one now with `hirebot refresh [classifier|generator|matcher] --now` (the "
+          "classifier's brings the matcher's along).")
 
 
 def add_parsers(sub) -> None:

@@ -26,7 +26,8 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     counts = report["counts"]
     print(f"{counts['jobposts']} JDs ({counts['approved_jobposts']} approved), "
           f"{counts['screenings']} screenings, {counts['feedback']} feedback votes; team data: "
-          f"{counts['team_postings']} added postings, {counts['labelled_cvs']} labelled CVs")
+          f"{counts['team_postings']} added postings, {counts['labelled_cvs']} labelled CVs, "
+          f"{counts['match_votes']} votes on matches")
     print(f"data: {report['data_dir']}")
     return EXIT_OK
 

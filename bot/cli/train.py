@@ -1,4 +1,4 @@
-"""``hirebot train classifier | generator | matcher | lexicon | refresh-data``."""
+"""``hirebot train classifier | generator | matcher | role | lexicon | refresh-data``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from bot.services.errors import UserError
 from bot.services.inputs import labelled_training_data, postings_corpus
 from bot.services.refresh import build_shipped_refresh_data
 from bot.services.versions import embedder_for
-from models.common.registry import KINDS
 
 
 def cmd_train_classifier(args: argparse.Namespace, settings: Settings) -> int:
@@ -95,6 +94,39 @@ def cmd_train_matcher(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_train_role(args: argparse.Namespace, settings: Settings) -> int:
+    """A head for one role title from generated examples; it serves only if it beats the
+    pooled score on the real labelled CVs."""
+    from tqdm import tqdm
+
+    from bot.services.model_service import ModelService
+    from bot.services.role_heads import head_path, train_role
+
+    models = ModelService(settings)
+    with tqdm(total=2 * args.synthetic, desc="generated examples", unit="JD",
+              disable=args.json or None) as bar:
+        head = train_role(settings, models, args.title, synthetic=args.synthetic,
+                          progress=bar.update)
+    report = {"role": head.role, "head": head.kind, "serves": head.serves,
+              "figures": head.figures, **head.data, "file": str(head_path(settings, head.role))}
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return EXIT_OK
+    f = head.figures
+    print(f"{head.role}: {head.data['synthetic_per_side']} generated JDs for the role and as "
+          f"many for {', '.join(head.data['contrasting_roles'])}"
+          + (f", plus {head.data['team_votes']} team votes" if head.data["team_votes"] else ""))
+    if "pooled_auc" in f:
+        print(f"AUC on {f['real_cvs']} real labelled CVs ({f['real_cvs_of_the_role']} of the "
+              f"role): category only {f['category_only_auc']}, pooled (category + JD match) "
+              f"{f['pooled_auc']}, SVM head {f['svm_head_auc']}, logistic head "
+              f"{f['logistic_head_auc']}" + (
+                  f"; out of fold: category only {f['out_of_fold_category_only_auc']}, pooled "
+                  f"{f['out_of_fold_pooled_auc']}" if "out_of_fold_pooled_auc" in f else ""))
+    print(("Serves this role: " if head.serves else "Does not serve: ") + head.data["why"])
+    return EXIT_OK
+
+
 def cmd_train_lexicon(args: argparse.Namespace, settings: Settings) -> int:
     """Rebuild only the title lexicon of a generator folder (``train generator`` also does)."""
     from models.generation.title_lexicon import build_lexicon, save_lexicon
@@ -158,6 +190,14 @@ def add_parsers(sub) -> None:
     matcher.add_argument("--seed", type=int, default=0)
     matcher.set_defaults(func=cmd_train_matcher)
 
+    role = train_sub.add_parser(
+        "role", help="a head for one role title, bootstrapped from generated examples")
+    role.add_argument("title", help='the role, e.g. "Senior DevOps Engineer"')
+    role.add_argument("--synthetic", type=int, default=24, metavar="N",
+                      help="generated JDs for the role, and as many for contrasting roles")
+    role.add_argument("--json", action="store_true")
+    role.set_defaults(func=cmd_train_role)
+
     lex = train_sub.add_parser("lexicon", help="rebuild a generator folder's title lexicon")
     lex.add_argument("--data", type=Path, nargs="+", help="CSV/JSONL postings: title, description")
     lex.add_argument("--out", type=Path, required=True, help="generator folder")
@@ -166,5 +206,5 @@ def add_parsers(sub) -> None:
     data = train_sub.add_parser(
         "refresh-data", help="the shipped data refreshes train and gate on")
     data.add_argument("--out", type=Path, help="classifier folder (default: the bundled one)")
-    data.add_argument("--only", choices=KINDS)
+    data.add_argument("--only", choices=("classifier", "generator"))
     data.set_defaults(func=cmd_train_refresh_data)

@@ -30,13 +30,16 @@ class ShownDraft:
     inclusive: str = ""
     number: int = 1
     of: int = 1
+    by_votes: bool = False  # ranked by the team's votes on matches for the title
 
     @property
     def notes(self) -> list[str]:
         notes = [n for n in (self.grounded_on, self.inclusive) if n]
         if self.of > 1:
-            notes.append(f"Draft {self.number} of {self.of} (ranked best first; Regenerate "
-                         "shows the next)")
+            ranked = ("ranked by the matcher against the CVs your team voted on for this "
+                      "title" if self.by_votes else "ranked best first")
+            notes.append(f"Draft {self.number} of {self.of} ({ranked}; Regenerate shows the "
+                         "next)")
         return notes
 
 
@@ -71,19 +74,24 @@ class JobPostDesk:
             shown = ShownDraft(text=alternate["text"], model=alternate["model"],
                                grounded_on=alternate.get("grounded_on", ""),
                                inclusive=alternate.get("inclusive", ""),
-                               number=alternate["number"], of=alternate["of"])
+                               number=alternate["number"], of=alternate["of"],
+                               by_votes=alternate.get("by_votes", False))
             rest = alternate.get("rest", [])
         else:
             settings = self.models.settings
             drafts = self.models.write_jds(
                 raw_title, seed=seed, on_text=on_text, n=settings.jobpost_drafts,
                 profile=current_profile(settings, self.store), team=self.team_jds())
+            # best-of-n aligned with recruiter feedback: the matcher re-ranks the drafts
+            # against the CVs the team voted on for this title, when there are any
+            drafts, by_votes = self.models.rank_by_votes(drafts, self.store.match_pairs(title))
             of = len(drafts)
             shown = ShownDraft(text=drafts[0].text, model=drafts[0].model,
                                grounded_on=drafts[0].grounded_on,
-                               inclusive=drafts[0].inclusive, number=1, of=of)
+                               inclusive=drafts[0].inclusive, number=1, of=of,
+                               by_votes=by_votes)
             rest = [{"text": d.text, "model": d.model, "grounded_on": d.grounded_on,
-                     "inclusive": d.inclusive, "number": i, "of": of}
+                     "inclusive": d.inclusive, "number": i, "of": of, "by_votes": by_votes}
                     for i, d in enumerate(drafts[1:], start=2)]
         jobpost_id = self.store.add_jobpost(
             channel=channel, thread_ts=thread_ts, message_ts=message_ts, title=title,

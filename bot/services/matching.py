@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from models.matching.pooling import EQUAL_WEIGHTS, combine
 
 JD_SOURCES = {"thread": "the thread's JD", "file": "the JD file",
@@ -21,22 +23,29 @@ MAX_SKILLS_SHOWN = 10
 
 
 def apply_match(results: list[dict], texts: Sequence[str | None], jd_text: str, jd_source: str,
-                matcher, thresholds) -> list[dict]:
+                matcher, thresholds, head=None) -> list[dict]:
     """Rescore ``results`` (one per document; ``texts[i]`` is None for an unreadable one) for
-    the JD, in place, and return them."""
+    the JD, in place, and return them. ``head``: the role's head, which gives the score when
+    it beat the pooled score on real labelled CVs (``hirebot train role``)."""
     readable = [i for i, t in enumerate(texts) if t is not None and "error" not in results[i]]
     if not readable:
         return results
     cvs = matcher.encode_cvs([texts[i] for i in readable])
     jds = [matcher.encode_jd(jd_text)]
-    probabilities = matcher.probability(cvs, jds, [(k, 0) for k in range(len(readable))])
+    pairs = [(k, 0) for k in range(len(readable))]
+    features = matcher.features(cvs, jds, pairs)
+    probabilities = matcher.probability(cvs, jds, pairs, features)
+    blobs = matcher.pair_blobs(cvs, jds, pairs, features)  # kept for a thumbs vote
     jd_skills = list(jds[0].skills)
     weights = matcher.metadata.get("combined", EQUAL_WEIGHTS)
+    by_head = head.probability(np.stack([c.vector for c in cvs])) if head is not None else None
     for k, i in enumerate(readable):
         result = results[i]
         category_score = result["score"]
         match = round(float(probabilities[k]), 3)  # pooled as shown: the reply adds up
         score, driver = combine(category_score, match, weights)
+        if by_head is not None:
+            score, driver = round(float(by_head[k]), 3), "role head"
         shown = {m.skill.name: m.line for m in matcher.taxonomy.find(texts[i])}
         matched = [s for s in jd_skills if s in shown]
         missing = [s for s in jd_skills if s not in shown]
@@ -45,13 +54,16 @@ def apply_match(results: list[dict], texts: Sequence[str | None], jd_text: str, 
             "verdict": thresholds.verdict(score),
             "match": {"score": match, "category_score":
                       category_score, "driver": driver, "jd": JD_SOURCES[jd_source],
-                      "model": matcher.info},
+                      "model": matcher.info,
+                      **({"role_head": {"kind": head.kind, "figures": head.figures}}
+                         if head is not None else {})},
             "evidence": {
                 "matched": matched[:MAX_SKILLS_SHOWN],
                 "missing": missing[:MAX_SKILLS_SHOWN],
                 "snippets": _lines_for(matched, shown),
                 "driver": driver,
             },
+            "_match_pair": blobs[k], "_match_layout": matcher.layout,
         })
     return results
 

@@ -12,10 +12,13 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from bot.config import Settings
 from bot.services.errors import ConfigError
 from bot.services.inputs import read_upload
 from bot.services.matching import apply_match
+from bot.services.role_heads import serving_head
 from bot.services.versions import active_dir, load_generator, load_screening_model
 from models.common.registry import KINDS
 from models.generation.profile import CompanyProfile
@@ -23,7 +26,8 @@ from models.generation.profile import CompanyProfile
 logger = logging.getLogger(__name__)
 
 TITLE_JDS = 64  # JDs written for bare role titles, kept for reuse
-GATE_FIGURES = ("fixed_macro_f1", "team_macro_f1", "anchor_bits_per_char",
+GATE_FIGURES = ("fixed_macro_f1", "team_macro_f1", "hard_pairwise_accuracy", "team_auc",
+                "anchor_bits_per_char",
                 "team_bits_per_char", "repetition_rate")
 
 
@@ -33,8 +37,8 @@ class ModelService:
         self._lock = threading.Lock()
         self._models: dict[str, object] = {}  # kind -> loaded model
         self._loaded_from: dict[str, Path] = {}
-        self._matcher = None
         self._title_jds: dict[str, str] = {}  # role title -> the JD written for it
+        self._profiles: dict[tuple, object] = {}  # (model, role, JD) -> its role profile
 
     # --------------------------------------------------------------------------- versions
     def active_dir(self, kind: str) -> Path:
@@ -68,6 +72,11 @@ class ModelService:
             return load_screening_model(
                 self.settings, folder,
                 embedder=current.embedder if current is not None else None)
+        if kind == "matcher":  # it shares the screening model's MiniLM (loaded first)
+            from models.matching.matcher import Matcher
+
+            screening = self._models.get("classifier")
+            return Matcher.load(folder, embedder=screening.embedder if screening else None)
         return load_generator(self.settings, folder)
 
     # --------------------------------------------------------------------------- loading
@@ -79,6 +88,7 @@ class ModelService:
                 self._loaded_from[kind] = folder
             if kind == "generator":
                 self._title_jds.clear()
+            self._profiles.clear()
 
     def _get(self, kind: str):
         with self._lock:
@@ -98,19 +108,12 @@ class ModelService:
 
     @property
     def matcher(self):
-        """The CV-JD matcher (it shares the screening model's MiniLM)."""
-        with self._lock:
-            if self._matcher is None:
-                from models.matching.matcher import MATCHER_DIR, Matcher
-
-                folder = self.settings.matcher_dir or MATCHER_DIR
-                screening = self._models.get("classifier")
-                embedder = screening.embedder if screening is not None else None
-                try:
-                    self._matcher = Matcher.load(folder, embedder=embedder)
-                except Exception as exc:  # noqa: BLE001 - a broken folder: category only
-                    raise ConfigError(f"cannot load the matcher: {exc}") from None
-            return self._matcher
+        """The CV-JD matcher: the pinned folder, else the registry's active version."""
+        _ = self.screening  # loaded first, outside the lock: the matcher shares its MiniLM
+        try:
+            return self._get("matcher")
+        except Exception as exc:  # noqa: BLE001 - a broken folder: category only
+            raise ConfigError(f"cannot load the matcher: {exc}") from None
 
     def jd_for_title(self, role: str) -> str:
         """A JD the generator writes for a role title, kept for the last ``TITLE_JDS`` titles
@@ -151,6 +154,27 @@ class ModelService:
             raw_title, seed=seed, max_new_tokens=self.settings.jobpost_max_new_tokens,
             on_text=on_text, profile=profile, team=team, n=n)
 
+    def rank_by_votes(self, drafts: list, votes: list[dict]) -> tuple[list, bool]:
+        """``drafts`` best first by the matcher against the title's voted CVs (``votes``:
+        the store's match pairs for the title); unchanged, and False, without a matched one."""
+        if len(drafts) < 2 or not votes:
+            return drafts, False
+        from models.matching.feedback_rank import feedback_order
+        from models.matching.pair_rows import rows_from_blobs
+
+        try:
+            matcher = self.matcher
+        except ConfigError:
+            return drafts, False
+        usable = [v for v in votes if v.get("layout") == matcher.layout]
+        labels = np.array([int(v["label"]) for v in usable])
+        if not (labels == 1).any():
+            return drafts, False
+        rows = rows_from_blobs([v["features"] for v in usable], matcher.weights.cv_proj.shape[1])
+        vectors = np.stack([e.vector for e in matcher.encode_jds([d.text for d in drafts])])
+        order = feedback_order(matcher.weights, rows, labels, vectors)
+        return [drafts[i] for i in order], True
+
     def _attach_resolver(self, generator) -> None:
         """The occupation resolver shares the screening model's MiniLM (loaded once)."""
         if getattr(generator, "resolver", True) is None:
@@ -186,23 +210,33 @@ class ModelService:
                 logger.warning("%s: category score only", exc)
         # With the matcher, the category score is the one its pooling weights were fitted on
         # (no JD skills in it); the JD's skills reach the verdict through the matcher.
-        profile = model.role_profile(role, None if matcher else jd_text)
+        profile = self._role_profile(model, role, None if matcher else jd_text)
         results = model.screen_documents(documents, profile, thresholds=thresholds,
                                          top_k=self.settings.top_categories)
         if matcher is None:
             return results
         texts = [d.text if isinstance(d, ParsedDocument) else None for d in documents]
-        return apply_match(results, texts, jd_text, jd_source, matcher, thresholds)
+        head = serving_head(self.settings, role)
+        if head is not None and len(head.coef) != matcher.weights.cv_proj.shape[1]:
+            head = None  # trained on another embedding model
+        return apply_match(results, texts, jd_text, jd_source, matcher, thresholds, head)
+
+    def _role_profile(self, model, role: str, jd_text: str | None):
+        """The role's profile (its title embedded, its category), kept for the last
+        ``TITLE_JDS`` requests of the model in service: a batch of CVs embeds its role once."""
+        key = (id(model), role, jd_text)
+        if key not in self._profiles:
+            while len(self._profiles) >= TITLE_JDS:
+                self._profiles.pop(next(iter(self._profiles)))
+            self._profiles[key] = model.role_profile(role, jd_text)
+        return self._profiles[key]
 
     # --------------------------------------------------------------------------- status
     def model_cards(self) -> list[dict]:
         """Name, version and headline metrics of each model, read from its folder (no load)."""
-        from models.matching.matcher import MATCHER_DIR
-
-        cards = [{"model": label, **folder_summary(self.active_dir(kind))}
-                 for label, kind in (("screening", "classifier"), ("generator", "generator"))]
-        return cards + [{"model": "matcher",
-                         **folder_summary(self.settings.matcher_dir or MATCHER_DIR)}]
+        return [{"model": label, **folder_summary(self.active_dir(kind))}
+                for label, kind in (("screening", "classifier"), ("generator", "generator"),
+                                    ("matcher", "matcher"))]
 
 
 def folder_summary(folder: Path) -> dict:

@@ -157,12 +157,27 @@ def recover_refreshes(settings: Settings) -> None:
             logger.error("could not check the %s refreshes: %s", kind, exc)
 
 
+#: Refreshes that run right after another kind's: the matcher learns from the same thumbs
+#: votes as the classifier, so the classifier's refresh (and schedule) brings it along.
+FOLLOWS = {"classifier": ("matcher",)}
+
+
+def refresh_kinds(kinds: list[str]) -> list[str]:
+    """``kinds`` with the refreshes that follow them, each once, in order."""
+    out: list[str] = []
+    for kind in kinds:
+        for k in (kind, *FOLLOWS.get(kind, ())):
+            if k not in out:
+                out.append(k)
+    return out
+
+
 def next_scheduled(settings: Settings, kind: str) -> tuple[str, dt.datetime]:
     """The crontab line of a kind's schedule and its next run, in the bot's time zone."""
     from bot.scheduler import cron_trigger  # APScheduler and SQLAlchemy only when asked
 
-    cron = (settings.classifier_refresh_cron if kind == "classifier"
-            else settings.generator_refresh_cron)
+    cron = (settings.generator_refresh_cron if kind == "generator"
+            else settings.classifier_refresh_cron)
     trigger = cron_trigger(cron, settings.timezone)
     now = dt.datetime.now(trigger.timezone)
     return cron, trigger.get_next_fire_time(None, now)

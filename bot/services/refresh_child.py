@@ -15,7 +15,7 @@ import sys
 from bot.config import Settings, get_settings
 from bot.logging_setup import configure_logging
 from bot.services.team_data import features_from_blob
-from bot.services.versions import pinned_dir, registry_for
+from bot.services.versions import PIN_SETTINGS, pinned_dir, registry_for
 from bot.storage import Store
 
 logger = logging.getLogger(__name__)
@@ -47,13 +47,20 @@ def team_postings(store: Store) -> list:
     return out
 
 
+def team_match_pairs(store: Store) -> list:
+    from models.refresh.matcher_refresh import TeamPair
+
+    return [TeamPair(r["key"], int(r["label"]), r["features"], r.get("layout") or "")
+            for r in store.match_pairs()]
+
+
 def pinned_reason(kind: str, settings: Settings) -> str | None:
     """Refreshes train the registry's versions; a folder pinned in the settings is served
     instead, so a refresh of that kind could never reach users."""
     pinned = pinned_dir(settings, kind)
     if pinned is None:
         return None
-    name = "HIREBOT_CLASSIFIER_DIR" if kind == "classifier" else "HIREBOT_GENERATOR_DIR"
+    name = "HIREBOT_" + PIN_SETTINGS[kind].upper()
     return f"{name} pins the served {kind} to {pinned}; refreshes are off for it"
 
 
@@ -81,6 +88,11 @@ def run_refresh(kind: str, settings: Settings, *, force: bool = False):
             if kind == "classifier":
                 outcome = refresh_classifier(registry, team_cvs(store), tolerance=tolerance,
                                              force=force)
+            elif kind == "matcher":
+                from models.refresh.matcher_refresh import refresh_matcher
+
+                outcome = refresh_matcher(registry, team_match_pairs(store),
+                                          tolerance=settings.gate_match_tolerance, force=force)
             else:
                 config = GeneratorRefreshConfig(minutes=settings.generator_refresh_minutes,
                                                 epochs=settings.generator_refresh_epochs)

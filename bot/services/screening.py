@@ -133,4 +133,5 @@ class ScreeningDesk:
             verdict=result["verdict"], score=result["score"], category=result["category"],
             model_version=result["model"]["version"],
             features=features_blob(result["_features"]) if "_features" in result else None,
-            role_category=result.get("_role_category"), base_version=result.get("_base_version"))
+            role_category=result.get("_role_category"), base_version=result.get("_base_version"),
+            match_pair=result.get("_match_pair"), match_layout=result.get("_match_layout"))

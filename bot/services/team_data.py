@@ -50,10 +50,39 @@ def label_from_vote(verdict: str, value: str, role_category: str | None) -> str 
     return None
 
 
+def match_label_from_vote(verdict: str, value: str) -> int | None:
+    """A thumbs vote on a verdict against a JD as "this CV matches this JD" (1) or not (0).
+
+    👍 agrees with the verdict and 👎 disagrees: 👍 on "fit" and 👎 on "no fit" say it
+    matches, 👎 on "fit" and 👍 on "no fit" that it does not. "maybe" says neither.
+    """
+    if verdict not in {"fit", "no_fit"} or value not in {"up", "down"}:
+        return None
+    return int((verdict == "fit") == (value == "up"))
+
+
+def record_match_vote(store: Store, row: dict, value: str) -> int | None:
+    """Turn (or stop turning) a vote on a verdict against a JD into a matcher label."""
+    if not row.get("match_pair"):
+        return None
+    key = VOTE_PREFIX + hashlib.sha256(row["match_pair"]).hexdigest()[:24]
+    label = match_label_from_vote(row["verdict"], value)
+    if label is None:
+        store.drop_match_pair(key)
+        return None
+    store.set_match_pair(key, label, row["match_pair"], row.get("match_layout") or "",
+                         row.get("role") or "")
+    return label
+
+
 def record_vote_label(store: Store, screening_id: int, value: str) -> str | None:
-    """Turn (or stop turning) a screening's vote into a team label; returns the label."""
+    """Turn (or stop turning) a screening's vote into team labels (the classifier's category
+    label, the matcher's match label); returns the category label."""
     row = store.screening(screening_id)
-    if row is None or not row.get("features"):
+    if row is None:
+        return None
+    record_match_vote(store, row, value)
+    if not row.get("features"):
         return None
     # keyed by the CV's features, not the row id (SQLite may reuse ids after a purge): the
     # same CV voted on twice is one label, the newest vote's
@@ -135,9 +164,12 @@ def team_data_summary(settings: Settings) -> dict:
     try:
         labels = store.labelled_cvs()
         postings = store.team_postings()
+        matches = store.match_pairs()
     finally:
         store.close()
     return {"team_postings": len(postings),
+            "match_votes": {"match": sum(r["label"] == 1 for r in matches),
+                            "no_match": sum(r["label"] == 0 for r in matches)},
             "labelled_cvs": {category_name(k): v for k, v in
                              Counter(r["label"] for r in labels).most_common()},
             "labels_by_source": dict(Counter(r["source"] for r in labels))}

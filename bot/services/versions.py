@@ -10,14 +10,17 @@ from bot.services.errors import ConfigError
 from models.common.paths import BUNDLED_ROOT
 from models.common.registry import Registry
 
+#: The setting that pins each kind's served folder (refreshes of a pinned kind are off).
+PIN_SETTINGS = {"classifier": "classifier_dir", "generator": "generator_dir",
+                "matcher": "matcher_dir"}
+
 
 def registry_for(settings: Settings, kind: str) -> Registry:
-    bundled = BUNDLED_ROOT / ("classifier" if kind == "classifier" else "generator")
-    return Registry(settings.data_dir, kind, bundled, keep=settings.keep_versions)
+    return Registry(settings.data_dir, kind, BUNDLED_ROOT / kind, keep=settings.keep_versions)
 
 
 def pinned_dir(settings: Settings, kind: str) -> Path | None:
-    pinned = settings.classifier_dir if kind == "classifier" else settings.generator_dir
+    pinned = getattr(settings, PIN_SETTINGS[kind])
     return Path(pinned) if pinned is not None else None
 
 

@@ -25,7 +25,7 @@ from bot.services.errors import UserError
 from bot.services.inputs import validate_role
 from bot.services.jobposts import JobPostDesk
 from bot.services.model_service import ModelService
-from bot.services.refresh import format_run_time, last_refresh, spawn_refresh
+from bot.services.refresh import format_run_time, last_refresh, refresh_kinds, spawn_refresh
 from bot.services.screening import Fetched, FetchError, ScreeningBatch, ScreeningDesk
 from bot.services.status import metrics_text, status_report
 from bot.services.team_data import record_feedback
@@ -367,7 +367,7 @@ class HireBot:
             "• Upload CVs (PDF, DOCX, TXT, or a ZIP) with “for Java Developer” in the message "
             "to screen them for that role, or one CV with “suggest” for its best roles and a JD\n"
             "• `/hirebot status` — models, versions and the work queue; admins: "
-            "`/hirebot refresh [classifier|generator]` retrains on the team's data\n"
+            "`/hirebot refresh [classifier|generator|matcher]` retrains on the team's data\n"
             "• `/hirebot profile` — the company facts JDs state (name, benefits, …); admins "
             "change them with `/hirebot profile set` or `clear`\n"
             "File uploads only reach me in channels I'm a member of: `/invite @hirebot`.")
@@ -388,7 +388,8 @@ class HireBot:
         lines.append(f"• {counts['jobposts']} JDs written ({counts['approved_jobposts']} "
                      f"approved), {counts['screenings']} CVs screened, {counts['feedback']} "
                      f"feedback votes; team data for refreshes: {counts['team_postings']} added "
-                     f"postings, {counts['labelled_cvs']} labelled CVs")
+                     f"postings, {counts['labelled_cvs']} labelled CVs, {counts['match_votes']} "
+                     "votes on matches")
         return "\n".join(lines)
 
     def refresh_status_text(self) -> str:
@@ -419,13 +420,13 @@ class HireBot:
             return
         where = (f" The report goes to <#{self.settings.admin_channel}>."
                  if self.settings.admin_channel else "")
+        kinds = refresh_kinds(kinds)
         respond(text=f"Starting a {' and '.join(kinds)} refresh in the background; I keep "
                      f"answering meanwhile.{where}", response_type="ephemeral")
 
         def run() -> None:
             for kind in kinds:
-                outcome = spawn_refresh(kind, self.settings,
-                                        reporter=admin_reporter(self.settings))
+                outcome = spawn_refresh(kind, self.settings, reporter=admin_reporter(self.settings))
                 try:
                     respond(text=fmt.refresh_report_text(outcome), response_type="ephemeral")
                 except Exception as exc:  # noqa: BLE001 - a response_url lasts 30 minutes

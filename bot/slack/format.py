@@ -132,9 +132,11 @@ def verdict_text(result: dict) -> str:
     lines.append(f"Top categories: {cats}")
     match = result.get("match")
     if match:
+        follows = {"jd match": "the JD match most", "category": "the category most",
+                   "role head": "the head trained for this role (`hirebot train role`)"}
         lines.append(f"JD match {match['score']:.2f} against {match['jd']}; category score "
-                     f"{match['category_score']:.2f}; the verdict follows the "
-                     f"{'JD match' if match['driver'] == 'jd match' else 'category'} most")
+                     f"{match['category_score']:.2f}; the verdict follows "
+                     f"{follows.get(match['driver'], match['driver'])}")
     evidence = result.get("evidence", {})
     if evidence.get("matched"):
         lines.append("Matched skills: " + ", ".join(escape(s) for s in evidence["matched"]))

@@ -1,6 +1,6 @@
 """Versioned model folders under the data directory, with an atomically switched active pointer.
 
-Layout, per model kind (``classifier`` or ``generator``)::
+Layout, per model kind (``classifier``, ``generator`` or ``matcher``)::
 
     DATA_DIR/models/KIND/versions/VERSION/   weights, tokenizer, metrics, data hashes, card
     DATA_DIR/models/KIND/ACTIVE.json         {"version": ..., "history": [older actives]}
@@ -31,7 +31,7 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 BUNDLED = "bundled"
-KINDS = ("classifier", "generator")
+KINDS = ("classifier", "generator", "matcher")
 
 
 @dataclass

@@ -17,6 +17,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -137,17 +138,40 @@ class Matcher:
         return pairwise_features(self.tfidf, cvs, jds, pairs)
 
     def utility(self, cvs: Sequence[SideEncoding], jds: Sequence[SideEncoding],
-                pairs: Sequence[tuple[int, int]]) -> np.ndarray:
-        """U(CV, JD) for each (cv index, jd index) pair."""
+                pairs: Sequence[tuple[int, int]], features: np.ndarray | None = None
+                ) -> np.ndarray:
+        """U(CV, JD) for each (cv index, jd index) pair (``features``: already computed)."""
         if not pairs:
             return np.zeros(0)
-        feats = self.features(cvs, jds, pairs)
+        feats = self.features(cvs, jds, pairs) if features is None else features
         cv_vec = np.stack([cvs[i].vector for i, _ in pairs])
         jd_vec = np.stack([jds[j].vector for _, j in pairs])
         return self.weights.score(feats, cv_vec, jd_vec)
 
-    def probability(self, cvs, jds, pairs) -> np.ndarray:
-        return np.round(self.calibrator.probability(self.utility(cvs, jds, pairs)), 4)
+    def probability(self, cvs, jds, pairs, features: np.ndarray | None = None) -> np.ndarray:
+        return np.round(self.calibrator.probability(self.utility(cvs, jds, pairs, features)),
+                        4)
+
+    def pair_blobs(self, cvs: Sequence[SideEncoding], jds: Sequence[SideEncoding],
+                   pairs: Sequence[tuple[int, int]], features: np.ndarray | None = None
+                   ) -> list[bytes]:
+        """Each pair in the derived form a thumbs vote stores (no text; see pair_rows)."""
+        from models.matching.pair_rows import pair_blob
+
+        feats = self.features(cvs, jds, pairs) if features is None else features
+        return [pair_blob(f, cvs[i].vector, jds[j].vector)
+                for f, (i, j) in zip(feats, pairs, strict=True)]
+
+    @cached_property
+    def layout(self) -> str:
+        """What a stored pair's numbers depend on besides the two texts (the features, the
+        TF-IDF space, the embedding model): a refresh trains only on pairs of its layout."""
+        import hashlib
+
+        tfidf = json.dumps(self.tfidf.to_json(), sort_keys=True)
+        name = getattr(self.embedder, "name", "") or self.metadata.get("embedding_model") or ""
+        return hashlib.sha256("\x00".join([*FEATURE_NAMES, tfidf, str(name)]).encode()
+                              ).hexdigest()[:12]
 
     # ------------------------------------------------------------------------------ storage
     def save(self, folder: Path) -> str:

@@ -22,6 +22,7 @@ from models.matching.matcher import (
     TfidfSpace,
     pairwise_features,
 )
+from models.matching.pair_rows import PairRows
 
 logger = logging.getLogger(__name__)
 
@@ -54,47 +55,69 @@ def train_weights(tfidf: TfidfSpace, cvs: Sequence[SideEncoding], jds: Sequence[
                   rank: int = RANK, seed: int = 0) -> tuple[MatcherWeights, TrainingReport]:
     """Minimise mean ``-log sigmoid(U(c, j+) - U(c, j-))`` over ``triples``; ``l2`` weighs
     the bilinear projections' penalty, ``l2_linear`` the overlap features'."""
-    import torch
-
     if not triples:
         raise ValueError("no training triples: the CVs and postings share no category")
     pairs, better, worse = _pair_index(triples)
     feats = pairwise_features(tfidf, cvs, jds, pairs).astype(np.float64)
-    mean = feats.mean(axis=0)
-    scale = np.maximum(feats.std(axis=0), 1e-6)
-    z = torch.tensor((feats - mean) / scale, dtype=torch.float64)
-    cv_vec = torch.tensor(np.stack([cvs[i].vector for i, _ in pairs]), dtype=torch.float64)
-    jd_vec = torch.tensor(np.stack([jds[j].vector for _, j in pairs]), dtype=torch.float64)
+    rows = PairRows(feats, np.stack([cvs[i].vector for i, _ in pairs]),
+                    np.stack([jds[j].vector for _, j in pairs]))
+    return optimise(rows, [(better, worse, 1.0)], mean=feats.mean(axis=0),
+                    scale=np.maximum(feats.std(axis=0), 1e-6), epochs=epochs, lr=lr, l2=l2,
+                    l2_linear=l2_linear, rank=rank, seed=seed)
+
+
+def optimise(rows: PairRows, groups: Sequence[tuple[np.ndarray, np.ndarray, float]], *,
+             mean: np.ndarray, scale: np.ndarray, init: MatcherWeights | None = None,
+             epochs: int = 300, lr: float = 0.03, l2: float = 1e-3, l2_linear: float = 1e-3,
+             rank: int = RANK, seed: int = 0) -> tuple[MatcherWeights, TrainingReport]:
+    """The pairwise loss over derived rows: each group is (better rows, worse rows, weight),
+    its mean loss weighted. ``init`` continues from a trained matcher (a refresh) instead of
+    a random start; the report's accuracy is the first group's."""
+    import torch
+
+    z = torch.tensor((np.asarray(rows.features, dtype=np.float64) - mean) / scale,
+                     dtype=torch.float64)
+    cv_vec = torch.tensor(np.asarray(rows.cv_vectors), dtype=torch.float64)
+    jd_vec = torch.tensor(np.asarray(rows.jd_vectors), dtype=torch.float64)
     dim = cv_vec.shape[1]
     torch.manual_seed(seed)
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        linear = torch.zeros(len(FEATURE_NAMES), dtype=torch.float64, requires_grad=True)
-        cv_proj = (0.01 * torch.randn(rank, dim, dtype=torch.float64)).requires_grad_()
-        jd_proj = (0.01 * torch.randn(rank, dim, dtype=torch.float64)).requires_grad_()
+        if init is None:
+            linear = torch.zeros(len(FEATURE_NAMES), dtype=torch.float64, requires_grad=True)
+            cv_proj = (0.01 * torch.randn(rank, dim, dtype=torch.float64)).requires_grad_()
+            jd_proj = (0.01 * torch.randn(rank, dim, dtype=torch.float64)).requires_grad_()
+        else:
+            linear, cv_proj, jd_proj = (
+                torch.tensor(np.array(a, dtype=np.float64)).requires_grad_()
+                for a in (init.linear, init.cv_proj, init.jd_proj))
         params = [linear, cv_proj, jd_proj]
         optimiser = torch.optim.Adam(params, lr=lr)
-        b_idx = torch.tensor(better)
-        w_idx = torch.tensor(worse)
+        index = [(torch.tensor(np.asarray(b)), torch.tensor(np.asarray(w)), float(weight))
+                 for b, w, weight in groups if len(b)]
         losses = []
         for _ in range(epochs):
             optimiser.zero_grad()
             u = z @ linear + ((cv_vec @ cv_proj.T) * (jd_vec @ jd_proj.T)).sum(dim=1)
-            margin = u[b_idx] - u[w_idx]
-            loss = torch.nn.functional.softplus(-margin).mean() + l2 * (
+            loss = sum(weight * torch.nn.functional.softplus(-(u[b] - u[w])).mean()
+                       for b, w, weight in index) + l2 * (
                 cv_proj.pow(2).sum() + jd_proj.pow(2).sum()) + l2_linear * linear.pow(2).sum()
             loss.backward()
             optimiser.step()
             losses.append(float(loss.detach()))
         with torch.no_grad():
             u = z @ linear + ((cv_vec @ cv_proj.T) * (jd_vec @ jd_proj.T)).sum(dim=1)
+            b_idx, w_idx, _ = index[0]
             accuracy = float((u[b_idx] > u[w_idx]).double().mean())
     finally:
         torch.set_num_threads(previous_threads)
-    weights = MatcherWeights(mean, scale, linear.detach().numpy().copy(),
-                             cv_proj.detach().numpy().copy(), jd_proj.detach().numpy().copy())
-    report = TrainingReport(epochs, losses[0], losses[-1], accuracy, len(triples))
+    weights = MatcherWeights(np.asarray(mean, dtype=np.float64),
+                             np.asarray(scale, dtype=np.float64),
+                             linear.detach().numpy().copy(), cv_proj.detach().numpy().copy(),
+                             jd_proj.detach().numpy().copy())
+    report = TrainingReport(epochs, losses[0], losses[-1], accuracy,
+                            sum(len(b) for b, _, _ in index))
     logger.info("matcher trained: loss %.4f -> %.4f, train pairwise accuracy %.3f",
                 losses[0], losses[-1], accuracy)
     return weights, report

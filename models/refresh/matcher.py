@@ -28,6 +28,7 @@ from models.matching.evaluation import (
 )
 from models.matching.features import encode_sides
 from models.matching.matcher import MATCHER_DIR, Matcher, TfidfSpace
+from models.matching.pair_rows import write_shipped_rows
 from models.matching.pooling import fit_weights, pooled
 from models.matching.training import train_matcher
 from models.refresh.matcher_data import CategoryMap, PairSet, build_pairs, sample_postings
@@ -120,7 +121,27 @@ def train_from_shared(shared: Path, embedder, resolver, out_dir: Path | None = N
         metadata.update({"combined": weights, "combined_test": combined})
     matcher.metadata = metadata
     version = matcher.save(out_dir)
+    save_refresh_rows(out_dir, matcher, cvs, jds, pairs)
     return matcher, {"version": version, **metadata}
+
+
+def save_refresh_rows(folder: Path, matcher: Matcher, cvs, jds, pairs: PairSet) -> Path:
+    """The training, calibration and test pairs in derived form (features and vectors, no
+    text) beside the weights: what a matcher refresh trains and gates on."""
+    index: dict[tuple[int, int], int] = {}
+
+    def row(cv: int, jd: int) -> int:
+        return index.setdefault((cv, jd), len(index))
+
+    train = [(row(c, p), row(c, n)) for c, p, n in pairs.triples["train"]]
+    hard = set(pairs.hard["test"])
+    test = [(row(c, p), row(c, n)) for c, p, n in pairs.triples["test"]]
+    test_hard = [t in hard for t in pairs.triples["test"]]
+    calibration = [row(c, j) for c, j, _ in pairs.labelled["calibration"]]
+    labels = [y for *_, y in pairs.labelled["calibration"]]
+    order = list(index)
+    return write_shipped_rows(folder, matcher.features(cvs, jds, order), cvs, jds, order,
+                              train, test, test_hard, calibration, labels)
 
 
 def _pair_scores(matcher: Matcher, screening, cvs, jds, pairs: PairSet, split: str):
