@@ -3,9 +3,9 @@
 The issue asks that screening against a JD keep at least 0.8x the CVs/s of screening without
 one. Both paths run in this process on the same PDFs through ``ModelService.screen`` (the
 service both front ends call): file bytes -> reader -> screening model, and with a JD also
-the matcher (chunked MiniLM of each CV, ESCO skills, the pairwise scorer) and the pooling.
-Models are loaded and warmed up first; each path then runs ``--rounds`` times, alternating,
-and the best round counts.
+the matcher (the screening model's CV vector reused plus a digest line of the skills past it,
+ESCO skills, the pairwise scorer) and the pooling. Models are loaded and warmed up first;
+each path then runs ``--rounds`` times, alternating, and the best round counts.
 
 Usage::
 

@@ -17,6 +17,10 @@ def register(app, bot: HireBot) -> None:
             bot.company_profile(command.get("user_id", ""), raw[len("profile"):], respond)
             return
         if words[:1] == ["refresh"]:
+            if words[1:2] and words[1] not in KINDS:  # a typo must not start every refresh
+                respond(text=f"Which model? `/hirebot refresh {'|'.join(KINDS)}`, or "
+                             "`/hirebot refresh` for all of them.", response_type="ephemeral")
+                return
             kinds = [w for w in words[1:2] if w in KINDS] or list(KINDS)
             bot.refresh(command.get("user_id", ""), kinds, respond)
             return

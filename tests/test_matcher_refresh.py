@@ -102,6 +102,9 @@ def test_votes_on_verdicts_against_a_jd_become_match_pairs_stored_as_features_on
 def test_matcher_gate_rejects_reversed_votes_and_promotes_true_ones(tmp_path, shipped,
                                                                     bundled):
     registry = Registry(tmp_path, "matcher", MATCHER_DIR)
+    serving = ModelService(Settings(data_dir=tmp_path))  # a running bot, serving the bundled
+    assert serving.matcher.version == bundled.version
+    assert serving.matcher.layout == bundled.layout  # votes it stores are ones a refresh reads
     doctored = votes_from_shipped(shipped, bundled, count=300, seed=1, reversed_labels=True)
 
     worse = refresh_matcher(registry, doctored)
@@ -124,7 +127,10 @@ def test_matcher_gate_rejects_reversed_votes_and_promotes_true_ones(tmp_path, sh
     card = (registry.active_dir() / "MODEL_CARD.md").read_text()
     assert "Gate" in card and "hard_pairwise_accuracy" in card
 
-    # the service loads the promoted version (the registry's pointer, not the bundled folder)
+    # the running bot switches to the promoted version between jobs ...
+    serving.sync_active()
+    assert serving.matcher.version == better.candidate_version
+    # ... and a new one loads it (the registry's pointer, not the bundled folder)
     settings = Settings(data_dir=tmp_path)
     assert registry_for(settings, "matcher").active_version() == better.candidate_version
     service = ModelService(settings)
@@ -149,6 +155,22 @@ def test_matcher_refresh_needs_both_kinds_of_vote_and_ignores_another_layout(
     outcome = refresh_matcher(registry, foreign)
     assert outcome.decision == "skipped" and "older matcher" in outcome.reason
     assert registry.active_version() == BUNDLED
+
+
+def test_the_refresh_process_reads_the_stored_votes_and_respects_a_pinned_matcher(
+        tmp_path, shipped, bundled):
+    from bot.services.refresh_child import run_refresh
+
+    settings = Settings(data_dir=tmp_path)
+    store = Store(settings.db_path)
+    for vote in votes_from_shipped(shipped, bundled, count=60, seed=5, reversed_labels=False):
+        store.set_match_pair(vote.key, vote.label, vote.blob, vote.layout, "Java Developer")
+    store.close()
+    outcome = run_refresh("matcher", settings)
+    assert outcome.decision in {"promoted", "rejected"}, outcome.summary()
+    assert "team_auc" in outcome.figures["candidate"]
+    pinned = run_refresh("matcher", Settings(data_dir=tmp_path, matcher_dir=MATCHER_DIR))
+    assert pinned.decision == "skipped" and "HIREBOT_MATCHER_DIR" in pinned.reason
 
 
 def test_the_classifier_refresh_brings_the_matcher_refresh_along():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pytest
 
@@ -10,10 +12,12 @@ from models.matching.features import (
     FEATURE_NAMES,
     chunks,
     cv_years,
+    digest_line,
     encode_sides,
     jd_years,
     pair_features,
     seniority,
+    split_body,
 )
 from models.matching.matcher import Matcher, TfidfSpace
 from models.matching.training import train_matcher, train_weights
@@ -84,9 +88,29 @@ def test_chunks_keep_whole_lines_and_cap_their_number():
     assert all(p.startswith("line ") for p in parts)
 
 
+def test_a_long_cv_is_its_body_and_a_digest_of_the_skills_past_it(embedder, taxonomy):
+    filler = "\n".join("Managed the weekly reporting cycle and the team's rota." for _ in range(30))
+    long_cv = "Alex Doe\nBackend Engineer\n" + filler + "\nSkills: Python, SQL, PostgreSQL"
+    head, tail = split_body(long_cv)
+    assert len(head.split()) > 150 and "PostgreSQL" in tail  # past MiniLM's 256 tokens
+    [side] = encode_sides([long_cv], embedder, taxonomy, kind="cv")
+    assert side.chunk_vectors.shape[0] == 2  # body + digest
+    digest = np.asarray(embedder.encode([digest_line(["Python", "SQL", "PostgreSQL"])]))[0]
+    assert np.allclose(side.chunk_vectors[1], digest, atol=1e-5)
+    assert {"Python", "SQL", "PostgreSQL"} <= set(side.skills)
+    # screening's own embedding of the text, passed in, gives the same side without embedding
+    # the CV again
+    body = np.asarray(embedder.encode([long_cv]))
+    [reused] = encode_sides([long_cv], embedder, taxonomy, kind="cv", body_vectors=body)
+    assert np.allclose(reused.vector, side.vector, atol=1e-5)
+    [short] = encode_sides([BACKEND_CV], embedder, taxonomy, kind="cv")
+    assert short.chunk_vectors.shape[0] == 1  # all of it fits in the body: no digest
+
+
 def test_years_and_seniority():
     assert cv_years("Over 7 years of development experience") == 7
-    assert cv_years("Engineer 2015 - 2020\nLead 2020 - present") == 2026 - 2015
+    this_year = dt.date.today().year
+    assert cv_years("Engineer 2015 - 2020\nLead 2020 - present") == this_year - 2015
     assert jd_years("You have 3-5 years of experience, ideally 5+ years") == 3
     assert seniority("Senior Backend Engineer") == 3
     assert seniority("Head of People") == 5

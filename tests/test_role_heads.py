@@ -42,7 +42,9 @@ def test_a_head_serves_its_role_only_when_it_passed_its_gate(tmp_path):
     settings = Settings(data_dir=tmp_path)
     service = ModelService(settings)
     documents = service.read_upload("sam.txt", BACKEND_CV.encode())
-    pooled = service.screen("Backend Engineer", documents, THREAD_JD, "thread")[0]
+    # the JD screening writes for a bare title (passed in here, so the test need not wait for
+    # the generator)
+    pooled = service.screen("Backend Engineer", documents, THREAD_JD, "generated")[0]
     assert pooled["match"]["driver"] in {"jd match", "category"}
 
     cv_vector = service.matcher.encode_cvs([BACKEND_CV])[0].vector
@@ -50,21 +52,32 @@ def test_a_head_serves_its_role_only_when_it_passed_its_gate(tmp_path):
                     serves=False, figures={"logistic_head_auc": 0.5, "pooled_auc": 0.9})
     head.save(head_path(settings, "backend  engineer"))  # the same title, however written
     assert serving_head(settings, "Backend Engineer") is None  # did not pass: not served
-    assert service.screen("Backend Engineer", documents, THREAD_JD, "thread")[0]["score"] == (
-        pooled["score"])
+    assert service.screen("Backend Engineer", documents, THREAD_JD, "generated")[0][
+        "score"] == pooled["score"]
 
     head.serves = True
     head.save(head_path(settings, "Backend Engineer"))
-    served = service.screen("Backend Engineer", documents, THREAD_JD, "thread")[0]
+    served = service.screen("Backend Engineer", documents, THREAD_JD, "generated")[0]
     assert served["match"]["driver"] == "role head"
     assert served["score"] == round(float(head.probability(cv_vector[None])[0]), 3)
     assert served["evidence"]["matched"] == pooled["evidence"]["matched"]  # skills unchanged
-    other = service.screen("Data Scientist", documents, THREAD_JD, "thread")[0]
+    other = service.screen("Data Scientist", documents, THREAD_JD, "generated")[0]
     assert other["match"]["driver"] != "role head"  # a head serves its own title only
+    # a JD the recruiter gave says more than the title: the pooled score serves
+    threaded = service.screen("Backend Engineer", documents, THREAD_JD, "thread")[0]
+    assert threaded["match"]["driver"] != "role head"
+
+
+def test_train_role_refuses_a_bad_title_with_a_message(capsys):
+    assert main(["train", "role", "   "]) == 2
+    assert "role title" in capsys.readouterr().err
 
 
 @pytest.mark.slow
 def test_train_role_writes_a_measured_head_and_says_whether_it_serves(shared_data, capsys):
+    # a title of no category the labelled CVs have: refused before any generation
+    assert main(["train", "role", "Astronaut", "--synthetic", "2"]) == 2
+    assert "could not be measured" in capsys.readouterr().err
     assert main(["train", "role", "DevOps Engineer", "--synthetic", "2", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     figures = report["figures"]

@@ -548,7 +548,7 @@ def test_hirebot_refresh_is_for_admins_and_its_report_and_plot_reach_the_admin_c
                           if "only hirebot admins" in r.get("text", "")], what="refusal")
         assert env.send.command("/hirebot", "refresh classifier", user="UADMIN")[0] == 200
         wait_for(lambda: [r for r in local.state.responses
-                          if "Starting a classifier refresh" in r.get("text", "")],
+                          if "Starting the classifier and matcher refresh" in r.get("text", "")],
                  what="the refresh is acknowledged")
         report = wait_for(lambda: [u for u in local.uploaded() if u.get("channel") == "C0ADMIN"],
                           timeout=240, what="the report in the admin channel")[0]

@@ -53,7 +53,7 @@ def cmd_models_promote(args: argparse.Namespace, settings: Settings) -> int:
             continue
         if args.version == BUNDLED and not getattr(args, "kind", None):
             raise UserError("say which model goes back to the bundled one: "
-                            "--kind classifier|generator")
+                            "--kind classifier|generator|matcher")
         registry.promote(args.version)
         print(f"{kind}: active version is now {args.version} (the bot switches between jobs)")
         return 0
@@ -62,7 +62,7 @@ def cmd_models_promote(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_models_rollback(args: argparse.Namespace, settings: Settings) -> int:
     if not getattr(args, "kind", None):
-        raise UserError("say which model to roll back: --kind classifier|generator")
+        raise UserError("say which model to roll back: --kind classifier|generator|matcher")
     registry = registry_for(settings, args.kind)
     before = registry.active_version()
     after = registry.rollback()

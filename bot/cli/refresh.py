@@ -45,7 +45,8 @@ def _print_schedule(kinds: list[str], settings: Settings) -> None:
     for kind in kinds:
         cron, upcoming = next_scheduled(settings, kind)
         history = refresh_history(settings, kind, limit=3)
-        print(f"{kind}: schedule '{cron}' ({settings.timezone}), next "
+        after = " (right after the classifier's)" if kind == "matcher" else ""
+        print(f"{kind}: schedule '{cron}'{after} ({settings.timezone}), next "
               f"{upcoming:%Y-%m-%d %H:%M %Z} while the bot runs; active {history['active']}")
         for run in history["runs"]:
             print(f"  {format_run_time(run['started'])} {run['status']}: "

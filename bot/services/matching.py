@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from models.matching.pooling import EQUAL_WEIGHTS, combine
+from models.screening.datasets import clean_text
 
 JD_SOURCES = {"thread": "the thread's JD", "file": "the JD file",
               "generated": "a JD written for the title"}
@@ -30,7 +31,10 @@ def apply_match(results: list[dict], texts: Sequence[str | None], jd_text: str, 
     readable = [i for i, t in enumerate(texts) if t is not None and "error" not in results[i]]
     if not readable:
         return results
-    cvs = matcher.encode_cvs([texts[i] for i in readable])
+    bodies = [results[i].get("_body_vector") for i in readable]
+    # the text as the screening model embedded it (and as the matcher was trained on)
+    cvs = matcher.encode_cvs([clean_text(texts[i]) for i in readable],
+                             None if any(b is None for b in bodies) else bodies)
     jds = [matcher.encode_jd(jd_text)]
     pairs = [(k, 0) for k in range(len(readable))]
     features = matcher.features(cvs, jds, pairs)

@@ -164,15 +164,18 @@ class ModelService:
 
         try:
             matcher = self.matcher
-        except ConfigError:
+            usable = [v for v in votes if v.get("layout") == matcher.layout]
+            labels = np.array([int(v["label"]) for v in usable])
+            if not (labels == 1).any():
+                return drafts, False
+            rows = rows_from_blobs([v["features"] for v in usable],
+                                   matcher.weights.cv_proj.shape[1])
+            vectors = np.stack([e.vector for e in matcher.encode_jds([d.text for d in drafts])])
+            order = feedback_order(matcher.weights, rows, labels, vectors,
+                                   np.array([getattr(d, "score", 0.0) for d in drafts]))
+        except Exception as exc:  # noqa: BLE001 - the generator's own order still serves
+            logger.warning("drafts not ranked by votes: %s", type(exc).__name__)
             return drafts, False
-        usable = [v for v in votes if v.get("layout") == matcher.layout]
-        labels = np.array([int(v["label"]) for v in usable])
-        if not (labels == 1).any():
-            return drafts, False
-        rows = rows_from_blobs([v["features"] for v in usable], matcher.weights.cv_proj.shape[1])
-        vectors = np.stack([e.vector for e in matcher.encode_jds([d.text for d in drafts])])
-        order = feedback_order(matcher.weights, rows, labels, vectors)
         return [drafts[i] for i in order], True
 
     def _attach_resolver(self, generator) -> None:
@@ -216,7 +219,9 @@ class ModelService:
         if matcher is None:
             return results
         texts = [d.text if isinstance(d, ParsedDocument) else None for d in documents]
-        head = serving_head(self.settings, role)
+        # A role head stands for the bare title; a JD the recruiter gave says more than the
+        # title, so with one the pooled score serves.
+        head = serving_head(self.settings, role) if jd_source == "generated" else None
         if head is not None and len(head.coef) != matcher.weights.cv_proj.shape[1]:
             head = None  # trained on another embedding model
         return apply_match(results, texts, jd_text, jd_source, matcher, thresholds, head)

@@ -50,8 +50,8 @@ def team_postings(store: Store) -> list:
 def team_match_pairs(store: Store) -> list:
     from models.refresh.matcher_refresh import TeamPair
 
-    return [TeamPair(r["key"], int(r["label"]), r["features"], r.get("layout") or "")
-            for r in store.match_pairs()]
+    return [TeamPair(r["key"], int(r["label"]), r["features"], r.get("layout") or "",
+                     r.get("role") or "") for r in store.match_pairs()]
 
 
 def pinned_reason(kind: str, settings: Settings) -> str | None:

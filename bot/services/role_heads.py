@@ -70,11 +70,14 @@ def _per_role(folder: Path) -> dict:
 def train_role(settings: Settings, models, role: str, *, synthetic: int = 24,
                progress: Callable[[int], None] | None = None):
     """Train, measure and keep a head for ``role``; returns it (``serves`` says the gate)."""
+    from bot.services.inputs import validate_role
     from models.common.occupations import OccupationResolver
     from models.common.paths import BUNDLED_ROOT
+    from models.generation.request import TitleError
     from models.matching.pooling import EQUAL_WEIGHTS, pooled
-    from models.refresh.role_heads import train_role_head
+    from models.refresh.role_heads import RoleNotMeasurable, train_role_head
 
+    role = validate_role(role)
     shared = settings.resolved_shared_data()
     if shared is None:
         raise UserError("A role head is measured on the labelled CVs of ../shared/data (or "
@@ -86,7 +89,10 @@ def train_role(settings: Settings, models, role: str, *, synthetic: int = 24,
     except ConfigError as exc:
         raise UserError(str(exc)) from None
     screening = models.screening
-    jd_text = models.jd_for_title(role)
+    try:
+        jd_text = models.jd_for_title(role)
+    except TitleError as exc:
+        raise UserError(str(exc)) from None
 
     def pooled_scores(texts, title):
         pairs = [(k, 0) for k in range(len(texts))]
@@ -95,11 +101,14 @@ def train_role(settings: Settings, models, role: str, *, synthetic: int = 24,
                                     pairs)
         return pooled(category, match, matcher.metadata.get("combined", EQUAL_WEIGHTS)), category
 
-    head = train_role_head(role, shared=shared, generator=models.generator, matcher=matcher,
-                           resolver=OccupationResolver.load(screening.embedder),
-                           pooled_scores=pooled_scores, synthetic=synthetic,
-                           team=team_votes(settings, role, matcher),
-                           per_role=_per_role(models.active_dir("matcher")) or _per_role(
-                               BUNDLED_ROOT / "matcher"), progress=progress)
+    try:
+        head = train_role_head(role, shared=shared, generator=models.generator, matcher=matcher,
+                               resolver=OccupationResolver.load(screening.embedder),
+                               pooled_scores=pooled_scores, synthetic=synthetic,
+                               team=team_votes(settings, role, matcher),
+                               per_role=_per_role(models.active_dir("matcher")) or _per_role(
+                                   BUNDLED_ROOT / "matcher"), progress=progress)
+    except (RoleNotMeasurable, TitleError) as exc:
+        raise UserError(str(exc)) from None
     head.save(head_path(settings, role))
     return head

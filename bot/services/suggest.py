@@ -58,7 +58,7 @@ def suggest(models, text: str, *, seed: int = 0) -> Suggestion:
         drafts = models.write_jds(request, seed=seed, n=DRAFTS)
     except TitleError:  # a term the request syntax refuses: the bare title still works
         skills, drafts = [], models.write_jds(roles[0][0], seed=seed, n=DRAFTS)
-    cvs = matcher.encode_cvs([text])
+    cvs = matcher.encode_cvs([clean_text(text)], enc.body_emb[:1])  # the vector made above
     jds = matcher.encode_jds([d.text for d in drafts], [d.title for d in drafts])
     match = matcher.probability(cvs, jds, [(0, j) for j in range(len(drafts))])
     ranked = sorted(range(len(drafts)), key=lambda j: -match[j])

@@ -421,7 +421,7 @@ class HireBot:
         where = (f" The report goes to <#{self.settings.admin_channel}>."
                  if self.settings.admin_channel else "")
         kinds = refresh_kinds(kinds)
-        respond(text=f"Starting a {' and '.join(kinds)} refresh in the background; I keep "
+        respond(text=f"Starting the {' and '.join(kinds)} refresh in the background; I keep "
                      f"answering meanwhile.{where}", response_type="ephemeral")
 
         def run() -> None:

@@ -133,7 +133,7 @@ def verdict_text(result: dict) -> str:
     match = result.get("match")
     if match:
         follows = {"jd match": "the JD match most", "category": "the category most",
-                   "role head": "the head trained for this role (`hirebot train role`)"}
+                   "role head": "the head trained for this role title"}
         lines.append(f"JD match {match['score']:.2f} against {match['jd']}; category score "
                      f"{match['category_score']:.2f}; the verdict follows "
                      f"{follows.get(match['driver'], match['driver'])}")

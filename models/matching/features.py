@@ -1,8 +1,16 @@
 """What the matcher sees of a CV and a JD: chunked MiniLM embeddings and overlap features.
 
 MiniLM reads 256 tokens; a CV's skills and last two jobs are often past that, and a JD's
-requirements usually are. Both sides are therefore cut into chunks of whole lines (about 120
-words each, at most ``MAX_CHUNKS``) and a side's vector is the normalised mean of its chunks'.
+requirements usually are. A side is therefore embedded in chunks and its vector is the
+normalised mean of its chunks':
+
+- a JD in chunks of whole lines (about 120 words each, at most ``MAX_CHUNKS``); a JD is encoded
+  once for every CV screened against it, so its chunks cost nothing per CV;
+- a CV in two: its *body*, the first 256 tokens exactly as the screening model embeds the whole
+  text (so screening with a JD reuses that vector instead of embedding the CV again), and its
+  *digest*, the ESCO skills named only past the body's reach, written as one short line. What
+  the 256 tokens cut off still reaches the vector, at the cost of a few dozen tokens instead of
+  the CV's whole length; the overlap features below read the whole text in any case.
 
 The overlap features are the ones a recruiter checks first: how many of the JD's skills (ESCO
 skills named in it) the CV shows, how much of the JD's title the CV's text carries, whether the
@@ -13,6 +21,7 @@ same numbers.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Sequence
@@ -24,6 +33,11 @@ from models.common.esco_skills import SkillTaxonomy
 
 CHUNK_WORDS = 120
 MAX_CHUNKS = 8
+BODY_WORDS = 190     # about what MiniLM's 256 tokens cover of a CV's start
+DIGEST_SKILLS = 12   # skills in a CV's digest line, in order of appearance
+#: How a side becomes vectors; part of a stored pair's layout (votes made under another
+#: encoding cannot train this one).
+ENCODING = f"cv:body+digest/{BODY_WORDS}/{DIGEST_SKILLS};jd:chunks/{CHUNK_WORDS}/{MAX_CHUNKS}"
 FEATURE_NAMES = (
     "embedding_cosine",       # mean-chunk MiniLM vectors of both sides
     "best_chunk_cosine",      # mean over JD chunks of the best CV chunk
@@ -122,11 +136,12 @@ def cv_years(text: str) -> float | None:
     if claims:
         return float(max(claims))
     years = []
+    this_year = dt.date.today().year  # "2019 - present" runs to this year
     for m in _YEAR_RANGE.finditer(text):
         start = int(m.group(1))
         end_raw = m.group(2).lower()
-        end = 2026 if not end_raw[0].isdigit() else int(end_raw)
-        if 1960 <= start <= end <= 2026:
+        end = this_year if not end_raw[0].isdigit() else int(end_raw)
+        if 1960 <= start <= end <= this_year:
             years.append((start, end))
     if not years:
         return None
@@ -146,9 +161,60 @@ def level_from_years(years: float | None) -> int | None:
     return 1 if years < 2 else 2 if years < 5 else 3 if years < 9 else 4
 
 
+def split_body(text: str, words: int = BODY_WORDS) -> tuple[str, str]:
+    """The whole lines MiniLM's 256 tokens about cover, and the rest."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    count = 0
+    for i, line in enumerate(lines):
+        count += len(line.split())
+        if count > words:
+            return "\n".join(lines[:i + 1]), "\n".join(lines[i + 1:])
+    return "\n".join(lines), ""
+
+
+def digest_line(skills: Sequence[str]) -> str:
+    return "Skills: " + ", ".join(skills[:DIGEST_SKILLS]) if skills else ""
+
+
+def encode_cv_sides(texts: Sequence[str], embedder, taxonomy: SkillTaxonomy,
+                    body_vectors: Sequence[np.ndarray] | None = None) -> list[SideEncoding]:
+    """CVs as body + digest (see the module's docstring). ``body_vectors``: the screening
+    model's embeddings of the same texts, when it has just made them."""
+    parts = [split_body(t) for t in texts]
+    found = [(taxonomy.names_in(head), taxonomy.names_in(tail)) for head, tail in parts]
+    digests = [digest_line([s for s in dict.fromkeys(tail) if s not in set(head)])
+               for head, tail in found]
+    wanted = [d for d in digests if d]
+    if body_vectors is None:
+        vectors = np.asarray(embedder.encode(list(texts) + wanted), dtype=np.float32)
+        bodies, extra = vectors[:len(texts)], vectors[len(texts):]
+    else:
+        bodies = np.asarray(body_vectors, dtype=np.float32).reshape(len(texts), -1)
+        extra = np.asarray(embedder.encode(wanted), dtype=np.float32) if wanted else None
+    out: list[SideEncoding] = []
+    at = 0
+    for text, body, digest, (head, tail) in zip(texts, bodies, digests, found, strict=True):
+        chunk_vectors = body[None]
+        if digest:
+            chunk_vectors = np.vstack([body, extra[at]])
+            at += 1
+        vector = _unit(chunk_vectors.mean(axis=0))
+        years = cv_years(text)
+        level = seniority(first_line(text))
+        out.append(SideEncoding(
+            text=text, title=first_line(text), vector=vector, chunk_vectors=chunk_vectors,
+            title_vector=vector, skills=tuple(dict.fromkeys(head + tail)),
+            words=frozenset(_WORD.findall(text.lower())),
+            level=level if level is not None else level_from_years(years), years=years))
+    return out
+
+
 def encode_sides(texts: Sequence[str], embedder, taxonomy: SkillTaxonomy, *, kind: str,
-                 titles: Sequence[str] | None = None) -> list[SideEncoding]:
+                 titles: Sequence[str] | None = None,
+                 body_vectors: Sequence[np.ndarray] | None = None) -> list[SideEncoding]:
     """Encode CVs (``kind="cv"``) or JDs (``kind="jd"``) in one embedding batch."""
+    if kind == "cv":
+        return encode_cv_sides(texts, embedder, taxonomy, body_vectors)
     titles = list(titles) if titles is not None else [first_line(t) for t in texts]
     pieces = [chunks(t) for t in texts]
     flat = [c for p in pieces for c in p]
@@ -158,15 +224,11 @@ def encode_sides(texts: Sequence[str], embedder, taxonomy: SkillTaxonomy, *, kin
     for text, title, parts in zip(texts, titles, pieces, strict=True):
         chunk_vectors = vectors[at:at + len(parts)]
         at += len(parts)
-        years = cv_years(text) if kind == "cv" else jd_years(text)
-        level = seniority(title)
-        if kind == "cv" and level is None:
-            level = level_from_years(years)
         out.append(SideEncoding(
             text=text, title=title, vector=_unit(chunk_vectors.mean(axis=0)),
             chunk_vectors=chunk_vectors, title_vector=vectors[len(flat) + len(out)],
             skills=tuple(taxonomy.names_in(text)), words=frozenset(_WORD.findall(text.lower())),
-            level=level, years=years))
+            level=seniority(title), years=jd_years(text)))
     return out
 
 

@@ -4,11 +4,14 @@ recruiters marked as matches for the title come first.
 GIRL aligns the generator with recruiter feedback through the reward model U(CV, JD). Here the
 generator's n drafts of a request are re-ranked by U against the title's voted CVs: a vote
 keeps only the pair's derived row (features and both MiniLM vectors, never text), so for a new
-draft the parts of U that depend on the draft's vector are recomputed -- the embedding cosine
-and the bilinear term -- while the overlap features stay those of the voted pair. Those are the
-same for every draft of a request, so they do not change the order; what the order leaves out
-is how the draft's own skills and wording would move the other features. Drafts that suit the
-matched CVs rise, drafts that suit the CVs voted "not a match" fall.
+draft only the terms of U that need nothing but the two vectors are recomputed -- the
+embedding cosine and the bilinear term. The other features stay those of the voted pair; they
+are the same for every draft, so they do not move the order, and what the order leaves out is
+how a draft's own chunks, skills and wording would move them (the best-chunk cosine, the
+skill overlap, the TF-IDF cosine). Drafts that suit the matched CVs rise, drafts that suit the
+CVs voted "not a match" fall. The vote only reorders drafts within the generator's own quality
+margins (:data:`VOTE_WEIGHT`): a draft missing a requested must term, or with a cut line, stays
+below the ones without those faults.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from models.matching.features import FEATURE_NAMES
 from models.matching.pair_rows import PairRows
 
 _COSINE = FEATURE_NAMES.index("embedding_cosine")
+#: The vote's share of a draft's rank: below the generator's penalty for a missing must term
+#: (0.5) and for a cut line (0.3), above its small fluency and coverage differences.
+VOTE_WEIGHT = 0.25
 
 
 def vector_utility(weights, cv_vectors: np.ndarray, draft_vectors: np.ndarray) -> np.ndarray:
@@ -44,10 +50,15 @@ def feedback_scores(weights, votes: PairRows, labels: np.ndarray, draft_vectors:
     return np.round(score, 6)
 
 
-def feedback_order(weights, votes: PairRows, labels: np.ndarray, draft_vectors: np.ndarray
-                   ) -> list[int] | None:
-    """Draft indices best first (ties keep the generator's order), or None without votes."""
+def feedback_order(weights, votes: PairRows, labels: np.ndarray, draft_vectors: np.ndarray,
+                   generator_scores: np.ndarray | None = None) -> list[int] | None:
+    """Draft indices best first, or None without votes: the generator's rank score plus the
+    vote score scaled to ``[0, VOTE_WEIGHT]`` (ties keep the generator's order)."""
     scores = feedback_scores(weights, votes, labels, draft_vectors)
     if scores is None:
         return None
-    return sorted(range(len(scores)), key=lambda i: (-scores[i], i))
+    spread = float(scores.max() - scores.min())
+    vote = VOTE_WEIGHT * (scores - scores.min()) / spread if spread > 0 else np.zeros_like(scores)
+    base = np.zeros_like(vote) if generator_scores is None else np.asarray(generator_scores)
+    total = np.round(base + vote, 6)
+    return sorted(range(len(total)), key=lambda i: (-total[i], i))

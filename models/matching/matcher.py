@@ -25,7 +25,13 @@ import numpy as np
 from models.common.esco_skills import SkillTaxonomy
 from models.common.fingerprint import files_hash
 from models.common.paths import BUNDLED_ROOT
-from models.matching.features import FEATURE_NAMES, SideEncoding, encode_sides, pair_features
+from models.matching.features import (
+    ENCODING,
+    FEATURE_NAMES,
+    SideEncoding,
+    encode_sides,
+    pair_features,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -117,8 +123,11 @@ class Matcher:
     def info(self) -> dict:
         return {"name": MODEL_NAME, "version": self.version}
 
-    def encode_cvs(self, texts: Sequence[str]) -> list[SideEncoding]:
-        return encode_sides(texts, self.embedder, self.taxonomy, kind="cv")
+    def encode_cvs(self, texts: Sequence[str], body_vectors: Sequence[np.ndarray] | None = None
+                   ) -> list[SideEncoding]:
+        """``body_vectors``: the screening model's embeddings of these texts, reused."""
+        return encode_sides(texts, self.embedder, self.taxonomy, kind="cv",
+                            body_vectors=body_vectors)
 
     def encode_jds(self, texts: Sequence[str], titles: Sequence[str] | None = None
                    ) -> list[SideEncoding]:
@@ -164,14 +173,15 @@ class Matcher:
 
     @cached_property
     def layout(self) -> str:
-        """What a stored pair's numbers depend on besides the two texts (the features, the
-        TF-IDF space, the embedding model): a refresh trains only on pairs of its layout."""
+        """What a stored pair's numbers depend on besides the two texts (the features, how
+        each side is encoded, the TF-IDF space, the embedding model the matcher was trained
+        on): a refresh trains only on pairs of its layout."""
         import hashlib
 
         tfidf = json.dumps(self.tfidf.to_json(), sort_keys=True)
-        name = getattr(self.embedder, "name", "") or self.metadata.get("embedding_model") or ""
-        return hashlib.sha256("\x00".join([*FEATURE_NAMES, tfidf, str(name)]).encode()
-                              ).hexdigest()[:12]
+        model = self.metadata.get("embedding_model") or getattr(self.embedder, "name", "") or ""
+        parts = [*FEATURE_NAMES, ENCODING, str(self.weights.cv_proj.shape[1]), tfidf, str(model)]
+        return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:12]
 
     # ------------------------------------------------------------------------------ storage
     def save(self, folder: Path) -> str:

@@ -316,7 +316,9 @@ def write_model_card(folder: Path, report: dict) -> None:
     card = [
         f"# {report['model']['name']} {report['model']['version']}", "",
         "The CV-JD matcher U(CV, JD) (GIRL, arXiv 2307.02157): a linear score over overlap "
-        "features (chunked MiniLM cosines, TF-IDF cosine, ESCO skills the JD names and the CV "
+        "features (MiniLM cosines -- a JD in chunks of whole lines, a CV as its first 256 tokens, "
+        "the vector screening already made, plus a digest line of the ESCO skills named past "
+        "them -- TF-IDF cosine, ESCO skills the JD names and the CV "
         "shows, JD title words in the CV, seniority gap, years short) plus a rank-"
         f"{training.get('rank')} bilinear term over both sides' MiniLM vectors, trained with "
         "the pairwise loss -log sigmoid(U(C, J+) - U(C, J-)).", "",

@@ -3,11 +3,14 @@
 A 👍 / 👎 on a verdict given against a JD says whether that CV matches that JD; the vote is
 stored as the pair's derived row (features and both MiniLM vectors, never text, see
 :mod:`models.matching.pair_rows`). A refresh continues the active matcher's training from its
-weights on two losses: the shipped constructed triples (which hold it in place) and every
-(matching pair, non-matching pair) of the team's votes, GIRL's pairwise loss on recruiter
-feedback, the team's mean loss weighted ``n / (n + 50)``. It then refits the calibration and
-is measured beside the active version on the shipped held-out triples and the team's held-out
-votes; it is promoted only when no figure is worse beyond the tolerance, as the classifier is.
+weights on two losses: the shipped constructed triples (which hold it in place) and, within
+each role title, every (matching pair, non-matching pair) of the team's votes -- GIRL's
+pairwise loss on recruiter feedback, ranking CVs for one role rather than JDs for one CV --
+the team's mean loss weighted ``n / (n + 50)``. The calibration is refitted on the shipped
+calibration pairs only, so P(match) keeps the base rate the pooling weights were fitted for.
+The candidate is measured beside the active version on the shipped held-out triples, the
+calibration pairs and the team's held-out votes (which must hold a match and a non-match);
+it is promoted only when no figure is worse beyond the tolerance, as the classifier is.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class TeamPair:
     label: int   # 1: the CV matches the JD, 0: it does not
     blob: bytes  # models.matching.pair_rows.pair_blob
     layout: str  # Matcher.layout of the matcher that computed it
+    group: str = ""  # the role title it was voted for: votes are compared within a role
 
 
 class VectorsOnly:
@@ -61,10 +65,23 @@ def load_for_refresh(folder: Path) -> Matcher:
                                                      int(config["embedding_dim"])))
 
 
-def team_triples(labels: np.ndarray, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Every (matching, non-matching) pair of rows, at most ``MAX_TEAM_TRIPLES`` of them."""
-    pos, neg = np.flatnonzero(labels == 1), np.flatnonzero(labels == 0)
-    better, worse = np.repeat(pos, len(neg)), np.tile(neg, len(pos))
+LOWER_IS_BETTER = frozenset({"calibration_brier"})
+
+
+def team_triples(labels: np.ndarray, groups: Sequence[str] | None = None, *, seed: int = 0
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Every (matching, non-matching) pair of rows of one group (role title), at most
+    ``MAX_TEAM_TRIPLES`` of them."""
+    groups = list(groups) if groups is not None else [""] * len(labels)
+    better_parts, worse_parts = [], []
+    for group in sorted(set(groups)):
+        members = np.array([g == group for g in groups])
+        pos = np.flatnonzero(members & (labels == 1))
+        neg = np.flatnonzero(members & (labels == 0))
+        better_parts.append(np.repeat(pos, len(neg)))
+        worse_parts.append(np.tile(neg, len(pos)))
+    better = np.concatenate(better_parts) if better_parts else np.zeros(0, dtype=np.int64)
+    worse = np.concatenate(worse_parts) if worse_parts else np.zeros(0, dtype=np.int64)
     if len(better) > MAX_TEAM_TRIPLES:
         keep = np.sort(np.random.default_rng(seed).choice(len(better), MAX_TEAM_TRIPLES,
                                                           replace=False))
@@ -78,8 +95,12 @@ def gate_figures(matcher: Matcher, shipped: ShippedRows, team: PairRows,
     u = score_rows(matcher, shipped.pairs)
     test = shipped.test
     hard = test[shipped.test_hard]
+    cal = shipped.calibration
+    p = matcher.calibrator.probability(u[cal])
     figures = {"hard_pairwise_accuracy": round(pairwise_accuracy(u, hard[:, 0], hard[:, 1]), 4),
-               "pairwise_accuracy": round(pairwise_accuracy(u, test[:, 0], test[:, 1]), 4)}
+               "pairwise_accuracy": round(pairwise_accuracy(u, test[:, 0], test[:, 1]), 4),
+               "calibration_brier": round(float(np.mean((p - shipped.calibration_labels) ** 2)),
+                                          4)}
     if len(set(team_labels.tolist())) == 2:
         figures["team_auc"] = round(auc(score_rows(matcher, team), team_labels), 4)
     return figures
@@ -91,12 +112,12 @@ def score_rows(matcher: Matcher, rows: PairRows) -> np.ndarray:
     return matcher.weights.score(rows.features, rows.cv_vectors, rows.jd_vectors)
 
 
-def fine_tuned(active: Matcher, shipped: ShippedRows, team: PairRows, labels: np.ndarray
-               ) -> Matcher:
-    """The active matcher trained on: shipped triples + the team's training votes."""
+def fine_tuned(active: Matcher, shipped: ShippedRows, team: PairRows, labels: np.ndarray,
+               groups: Sequence[str] | None = None) -> Matcher:
+    """``active`` trained on: shipped triples + the team's training votes."""
     rows = PairRows.concat([shipped.pairs, team])
     offset = len(shipped.pairs)
-    better, worse = team_triples(labels)
+    better, worse = team_triples(labels, groups)
     weight = len(labels) / (len(labels) + TEAM_WEIGHT_HALF)
     weights, report = optimise(
         rows, [(shipped.train[:, 0], shipped.train[:, 1], 1.0),
@@ -105,10 +126,9 @@ def fine_tuned(active: Matcher, shipped: ShippedRows, team: PairRows, labels: np
         rank=active.weights.cv_proj.shape[0], **FINE_TUNE)
     candidate = Matcher(weights, active.tfidf, active.calibrator, active.embedder,
                         active.taxonomy, metadata=dict(active.metadata))
-    cal = shipped.pairs.take(shipped.calibration)
-    u = np.concatenate([score_rows(candidate, cal), score_rows(candidate, team)])
-    candidate.calibrator = fit_calibrator(u, np.concatenate([shipped.calibration_labels,
-                                                             labels]))
+    candidate.calibrator = fit_calibrator(
+        score_rows(candidate, shipped.pairs.take(shipped.calibration)),
+        shipped.calibration_labels)
     candidate.metadata["refresh_training"] = report.as_dict()
     return candidate
 
@@ -121,15 +141,22 @@ def refresh_matcher(registry: Registry, team: Sequence[TeamPair], *, tolerance: 
 
     def work(record: RunRecord, tmp: Path, outcome, started: float):
         active = load_for_refresh(registry.active_dir())
+        bundled = load_for_refresh(registry.bundled_dir)
         shipped = load_shipped_rows(registry.bundled_dir)
+        # A version refreshed from an older bundled matcher (before an upgrade) is not
+        # continued: its weights belong to the old rows; training restarts from the bundled.
+        start = active if active.metadata.get("base_version", active.version) == (
+            bundled.version) else bundled
         usable = [t for t in team if t.layout == active.layout]
         team_hash = data_hash([f"{t.key}:{t.label}" for t in usable])
         labels = np.array([t.label for t in usable], dtype=np.int64)
         if not force and len(set(labels.tolist())) < 2:
             outcome.decision = "skipped"
-            outcome.reason = (f"the matcher learns from 👍 / 👎 on verdicts given against a JD, "
-                              f"and needs both a match and a non-match; it has {len(usable)} "
-                              f"({int(labels.sum())} matches)"
+            matches = int(labels.sum())
+            outcome.reason = (f"the matcher learns from 👍 / 👎 on verdicts given against a JD "
+                              f"and needs both a match and a non-match; it has {matches} "
+                              f"match{'es' * (matches != 1)} and {len(usable) - matches} "
+                              f"non-match{'es' * (len(usable) - matches != 1)}"
                               + (f", {len(team) - len(usable)} of an older matcher's layout"
                                  if len(usable) < len(team) else ""))
             return _finish(registry, record, outcome, started)
@@ -140,19 +167,31 @@ def refresh_matcher(registry: Registry, team: Sequence[TeamPair], *, tolerance: 
         outcome.data_hash = team_hash
         rows = rows_from_blobs([t.blob for t in usable], active.weights.cv_proj.shape[1])
         held = team_split([t.key for t in usable])
-        candidate = fine_tuned(active, shipped, rows.take(np.flatnonzero(~held)), labels[~held])
         held_rows, held_labels = rows.take(np.flatnonzero(held)), labels[held]
+        if len(set(held_labels.tolist())) < 2:
+            outcome.decision = "skipped"
+            outcome.reason = (f"of {len(usable)} votes, the quarter held out to measure a "
+                              "candidate needs a match and a non-match; it has "
+                              f"{int(held_labels.sum())} and {int((held_labels == 0).sum())}")
+            return _finish(registry, record, outcome, started)
+        groups = [t.group for t, h in zip(usable, held, strict=True) if not h]
+        candidate = fine_tuned(start, shipped, rows.take(np.flatnonzero(~held)), labels[~held],
+                               groups)
         figures = {name: gate_figures(model, shipped, held_rows, held_labels)
                    for name, model in (("active", active), ("candidate", candidate))}
         outcome.figures = figures
-        passed = all(figures["candidate"][k] >= figures["active"][k] - tolerance
-                     for k in figures["candidate"])
+        passed = all((figures["active"][k] - v if k in LOWER_IS_BETTER
+                      else v - figures["active"][k]) >= -tolerance
+                     for k, v in figures["candidate"].items())
         folder = tmp / "model"
         shutil.copytree(registry.active_dir(), folder, ignore=shutil.ignore_patterns(
             "refresh_data*", "EVAL.json", "MODEL_CARD.md", "METRICS.json"))
-        candidate.metadata = {k: v for k, v in candidate.metadata.items() if k not in {
-            "features", "rank", "embedding_dim", "embedding_model", "calibrator"}}
+        # the bundled figures (training, constructed_test, ...) describe another version
+        candidate.metadata = {k: v for k, v in candidate.metadata.items() if k in {
+            "combined", "data", "command", "base_version"}}
         candidate.metadata.update({"refreshed_from": active.version, "run_id": record.run_id,
+                                   "base_version": bundled.version,
+                                   "trained_from": start.version,
                                    "team_votes": len(usable), "team_held_out": int(held.sum()),
                                    "command": "hirebot refresh matcher --now"})
         outcome.candidate_version = candidate.save(folder)
@@ -163,7 +202,8 @@ def refresh_matcher(registry: Registry, team: Sequence[TeamPair], *, tolerance: 
         _write_card(folder, outcome.candidate_version, active.version, figures, len(usable),
                     int(held.sum()), tolerance)
         return _decide(registry, record, outcome, folder, passed, started,
-                       f"pairwise accuracy and team AUC may drop by at most {tolerance}")
+                       f"pairwise accuracy, team AUC and calibration Brier may be worse by at "
+                       f"most {tolerance}")
 
     return _in_run(registry, "matcher", work)
 

@@ -32,6 +32,10 @@ from models.screening.datasets import load_updated_dedup
 
 logger = logging.getLogger(__name__)
 
+class RoleNotMeasurable(ValueError):
+    """A head for this title could not be measured on real labelled CVs."""
+
+
 CONTRASTS = 6
 MAX_NEW_TOKENS = 320
 BATCH = 4
@@ -80,8 +84,15 @@ def train_role_head(role: str, *, shared: Path, generator, matcher, resolver, po
     category_map = CategoryMap.build(resolver)
     own = category_map.categories_of(role, resolver.resolve(role).code)
     updated = load_updated_dedup(shared)
+    labels = np.array([int(c in own) for c in updated.labels])
+    if not labels.any():  # before minutes of generation: a head nobody can measure
+        raise RoleNotMeasurable(f"no labelled CV in the Updated set is of a category {role!r} maps "
+                         "to, so a head for it could not be measured; try the title of a "
+                         "category the screening model knows")
     titles = role_titles(updated)
     contrasts = contrasting_roles(role, titles, own, matcher.embedder)
+    if not contrasts:
+        raise RoleNotMeasurable(f"no other role title to contrast {role!r} with")
     wanted = [role] * synthetic + [contrasts[i % len(contrasts)] for i in range(synthetic)]
     texts = write_examples(generator, wanted, seed=seed, progress=progress)
     x = np.stack([e.vector for e in matcher.encode_cvs(texts)])
@@ -94,9 +105,7 @@ def train_role_head(role: str, *, shared: Path, generator, matcher, resolver, po
         weights = np.concatenate([weights, np.full(len(team[1]), 2.0)])  # real CVs count more
         team_votes = len(team[1])
 
-    real = [e.vector for e in matcher.encode_cvs(updated.texts)]
-    real_x = np.stack(real)
-    labels = np.array([int(c in own) for c in updated.labels])
+    real_x = np.stack([e.vector for e in matcher.encode_cvs(updated.texts)])
     figures: dict = {"real_cvs": len(labels), "real_cvs_of_the_role": int(labels.sum())}
     heads = {kind: fit_head(role, kind, x, y, weights, seed=seed) for kind in KINDS}
     evaluable = 0 < labels.sum() < len(labels)

@@ -203,6 +203,7 @@ class ScreeningModel:
             result = self._result(enc, i, probs[i], role, thresholds, top_k)
             # derived, never shown: what a thumbs-up or -down turns into a team label
             result["_features"] = features[i]
+            result["_body_vector"] = enc.body_emb[i]  # the matcher reuses it with a JD
             result["_role_category"] = self.classifier.classes[int(role.distribution.argmax())]
             result["_base_version"] = self.base_version
             results.append(result)
