@@ -115,9 +115,11 @@ def train_role_head(role: str, *, shared: Path, generator, matcher, resolver, po
                         "pooled_auc": round(auc(pooled, labels), 4)})
         for kind, head in heads.items():
             figures[f"{kind}_head_auc"] = round(auc(head.margin(real_x), labels), 4)
-        measured = [titles[c] for c in own if titles.get(c) in (per_role or {})]
-        if len(own) == 1 and measured:
-            oof = per_role[measured[0]]
+        # the role's categories that the Updated CVs have (a title can also name a
+        # livecareer industry, "engineering"); with one, its out-of-fold figures apply
+        in_updated = [c for c in own if c in titles]
+        if len(in_updated) == 1 and titles[in_updated[0]] in (per_role or {}):
+            oof = per_role[titles[in_updated[0]]]
             figures.update({"out_of_fold_category_only_auc": oof["category_only"],
                             "out_of_fold_pooled_auc": oof["combined"]})
     best_kind = max(KINDS, key=lambda k: figures.get(f"{k}_head_auc", 0.0))
