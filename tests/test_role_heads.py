@@ -49,7 +49,8 @@ def test_a_head_serves_its_role_only_when_it_passed_its_gate(tmp_path):
 
     cv_vector = service.matcher.encode_cvs([BACKEND_CV])[0].vector
     head = RoleHead("Backend Engineer", "logistic", [float(v) for v in cv_vector * 4.0], -1.0,
-                    serves=False, figures={"logistic_head_auc": 0.5, "pooled_auc": 0.9})
+                    serves=False, figures={"logistic_head_auc": 0.5, "pooled_auc": 0.9},
+                    data={"layout": service.matcher.layout})
     head.save(head_path(settings, "backend  engineer"))  # the same title, however written
     assert serving_head(settings, "Backend Engineer") is None  # did not pass: not served
     assert service.screen("Backend Engineer", documents, THREAD_JD, "generated")[0][
@@ -61,6 +62,10 @@ def test_a_head_serves_its_role_only_when_it_passed_its_gate(tmp_path):
     assert served["match"]["driver"] == "role head"
     assert served["score"] == round(float(head.probability(cv_vector[None])[0]), 3)
     assert served["evidence"]["matched"] == pooled["evidence"]["matched"]  # skills unchanged
+    head.data = {"layout": "another-encoding"}  # vectors made another way: not served
+    head.save(head_path(settings, "Backend Engineer"))
+    assert service.screen("Backend Engineer", documents, THREAD_JD, "generated")[0]["match"][
+        "driver"] != "role head"
     other = service.screen("Data Scientist", documents, THREAD_JD, "generated")[0]
     assert other["match"]["driver"] != "role head"  # a head serves its own title only
     # a JD the recruiter gave says more than the title: the pooled score serves

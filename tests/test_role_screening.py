@@ -63,10 +63,6 @@ def test_a_thread_jd_gives_a_pooled_score_with_named_skill_evidence(service, doc
     assert any("PostgreSQL" in line for line in first["evidence"]["snippets"])
 
 
-@pytest.mark.xfail(strict=True, reason="the JD written for a bare title is grounded on the "
-                   "resolved occupation, and the resolver maps Site Reliability Engineer to "
-                   "Mechanical Engineers and Frontend Engineer to Electronics Engineers (issue "
-                   "12's resolver, 68 % right): SRE scores below Frontend")
 def test_six_roles_rank_the_backend_cv_as_a_recruiter_would(service, documents):
     """The issue's table: same CV, bare titles (the generator writes each role's JD)."""
     taxonomy = SkillTaxonomy.load()

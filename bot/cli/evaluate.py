@@ -99,6 +99,7 @@ def cmd_eval_matcher(args: argparse.Namespace, settings: Settings) -> int:
         service = ModelService(settings)
         report["per_role"] = per_role_auc(shared, embedder, resolver, service.jd_for_title,
                                           cache_dir=settings.data_dir / "cache")
+        report["command"] += " --roles"
     if args.save:
         write_report(folder, report)
     print(json.dumps(report, indent=2) if args.json else format_matcher_report(report))

@@ -26,8 +26,8 @@ from models.generation.profile import CompanyProfile
 logger = logging.getLogger(__name__)
 
 TITLE_JDS = 64  # JDs written for bare role titles, kept for reuse
-GATE_FIGURES = ("fixed_macro_f1", "team_macro_f1", "hard_pairwise_accuracy", "team_auc",
-                "anchor_bits_per_char",
+GATE_FIGURES = ("fixed_macro_f1", "team_macro_f1", "hard_pairwise_accuracy",
+                "pairwise_accuracy", "calibration_brier", "team_auc", "anchor_bits_per_char",
                 "team_bits_per_char", "repetition_rate")
 
 
@@ -222,8 +222,8 @@ class ModelService:
         # A role head stands for the bare title; a JD the recruiter gave says more than the
         # title, so with one the pooled score serves.
         head = serving_head(self.settings, role) if jd_source == "generated" else None
-        if head is not None and len(head.coef) != matcher.weights.cv_proj.shape[1]:
-            head = None  # trained on another embedding model
+        if head is not None and head.data.get("layout") != matcher.layout:
+            head = None  # its vectors were made another way (another encoding or model)
         return apply_match(results, texts, jd_text, jd_source, matcher, thresholds, head)
 
     def _role_profile(self, model, role: str, jd_text: str | None):

@@ -15,8 +15,8 @@ normalised mean of its chunks':
 The overlap features are the ones a recruiter checks first: how many of the JD's skills (ESCO
 skills named in it) the CV shows, how much of the JD's title the CV's text carries, whether the
 seniority the JD's title names is near the CV's, and whether the CV's years reach the JD's
-"N+ years". Every feature is computed from the two texts alone, so the same inputs give the
-same numbers.
+"N+ years". Every feature is computed from the two texts alone (and, for a job that runs to
+"present", today's year), so the same inputs give the same numbers.
 """
 
 from __future__ import annotations
@@ -189,7 +189,9 @@ def encode_cv_sides(texts: Sequence[str], embedder, taxonomy: SkillTaxonomy,
         vectors = np.asarray(embedder.encode(list(texts) + wanted), dtype=np.float32)
         bodies, extra = vectors[:len(texts)], vectors[len(texts):]
     else:
-        bodies = np.asarray(body_vectors, dtype=np.float32).reshape(len(texts), -1)
+        bodies = np.stack([np.asarray(v, dtype=np.float32) for v in body_vectors])
+        if bodies.shape[0] != len(texts):
+            raise ValueError(f"{bodies.shape[0]} body vectors for {len(texts)} CVs")
         extra = np.asarray(embedder.encode(wanted), dtype=np.float32) if wanted else None
     out: list[SideEncoding] = []
     at = 0

@@ -10,8 +10,8 @@ are the same for every draft, so they do not move the order, and what the order 
 how a draft's own chunks, skills and wording would move them (the best-chunk cosine, the
 skill overlap, the TF-IDF cosine). Drafts that suit the matched CVs rise, drafts that suit the
 CVs voted "not a match" fall. The vote only reorders drafts within the generator's own quality
-margins (:data:`VOTE_WEIGHT`): a draft missing a requested must term, or with a cut line, stays
-below the ones without those faults.
+margins (:data:`VOTE_WEIGHT`, less than the generator's penalty for a missing must term or a
+cut line): other things equal, a draft with either fault stays below one without.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ _COSINE = FEATURE_NAMES.index("embedding_cosine")
 #: The vote's share of a draft's rank: below the generator's penalty for a missing must term
 #: (0.5) and for a cut line (0.3), above its small fluency and coverage differences.
 VOTE_WEIGHT = 0.25
+#: A utility gap (log-odds) that earns the whole VOTE_WEIGHT; smaller gaps earn a share of it,
+#: so drafts the votes barely tell apart keep the generator's order.
+FULL_GAP = 1.0
 
 
 def vector_utility(weights, cv_vectors: np.ndarray, draft_vectors: np.ndarray) -> np.ndarray:
@@ -53,12 +56,13 @@ def feedback_scores(weights, votes: PairRows, labels: np.ndarray, draft_vectors:
 def feedback_order(weights, votes: PairRows, labels: np.ndarray, draft_vectors: np.ndarray,
                    generator_scores: np.ndarray | None = None) -> list[int] | None:
     """Draft indices best first, or None without votes: the generator's rank score plus the
-    vote score scaled to ``[0, VOTE_WEIGHT]`` (ties keep the generator's order)."""
+    vote score, a gap of ``FULL_GAP`` or more worth ``VOTE_WEIGHT`` (ties keep the generator's
+    order)."""
     scores = feedback_scores(weights, votes, labels, draft_vectors)
     if scores is None:
         return None
-    spread = float(scores.max() - scores.min())
-    vote = VOTE_WEIGHT * (scores - scores.min()) / spread if spread > 0 else np.zeros_like(scores)
+    spread = max(float(scores.max() - scores.min()), FULL_GAP)
+    vote = VOTE_WEIGHT * (scores - scores.min()) / spread
     base = np.zeros_like(vote) if generator_scores is None else np.asarray(generator_scores)
     total = np.round(base + vote, 6)
     return sorted(range(len(total)), key=lambda i: (-total[i], i))

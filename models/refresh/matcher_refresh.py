@@ -3,7 +3,8 @@
 A 👍 / 👎 on a verdict given against a JD says whether that CV matches that JD; the vote is
 stored as the pair's derived row (features and both MiniLM vectors, never text, see
 :mod:`models.matching.pair_rows`). A refresh continues the active matcher's training from its
-weights on two losses: the shipped constructed triples (which hold it in place) and, within
+weights (from the bundled matcher's, when the active version was refreshed from an older
+bundled one) on two losses: the shipped constructed triples (which hold it in place) and, within
 each role title, every (matching pair, non-matching pair) of the team's votes -- GIRL's
 pairwise loss on recruiter feedback, ranking CVs for one role rather than JDs for one CV --
 the team's mean loss weighted ``n / (n + 50)``. The calibration is refitted on the shipped
@@ -147,8 +148,9 @@ def refresh_matcher(registry: Registry, team: Sequence[TeamPair], *, tolerance: 
         # continued: its weights belong to the old rows; training restarts from the bundled.
         start = active if active.metadata.get("base_version", active.version) == (
             bundled.version) else bundled
-        usable = [t for t in team if t.layout == active.layout]
-        team_hash = data_hash([f"{t.key}:{t.label}" for t in usable])
+        usable = [t for t in team if t.layout == start.layout]
+        # the bundled version is part of the data: after an upgrade the same votes are new
+        team_hash = data_hash([f"{t.key}:{t.label}" for t in usable] + [f"base:{bundled.version}"])
         labels = np.array([t.label for t in usable], dtype=np.int64)
         if not force and len(set(labels.tolist())) < 2:
             outcome.decision = "skipped"
@@ -179,6 +181,9 @@ def refresh_matcher(registry: Registry, team: Sequence[TeamPair], *, tolerance: 
                                groups)
         figures = {name: gate_figures(model, shipped, held_rows, held_labels)
                    for name, model in (("active", active), ("candidate", candidate))}
+        if active.layout != start.layout:  # the votes are not in the active version's terms
+            for side in figures.values():
+                side.pop("team_auc", None)
         outcome.figures = figures
         passed = all((figures["active"][k] - v if k in LOWER_IS_BETTER
                       else v - figures["active"][k]) >= -tolerance
@@ -188,7 +193,7 @@ def refresh_matcher(registry: Registry, team: Sequence[TeamPair], *, tolerance: 
             "refresh_data*", "EVAL.json", "MODEL_CARD.md", "METRICS.json"))
         # the bundled figures (training, constructed_test, ...) describe another version
         candidate.metadata = {k: v for k, v in candidate.metadata.items() if k in {
-            "combined", "data", "command", "base_version"}}
+            "combined", "data", "command", "base_version", "refresh_training"}}
         candidate.metadata.update({"refreshed_from": active.version, "run_id": record.run_id,
                                    "base_version": bundled.version,
                                    "trained_from": start.version,
@@ -199,8 +204,8 @@ def refresh_matcher(registry: Registry, team: Sequence[TeamPair], *, tolerance: 
             {"kind": "matcher", **figures["candidate"], "active_figures": figures["active"],
              "team_data_sha256": team_hash, "team_votes": len(usable),
              "tolerance": tolerance}, indent=2))
-        _write_card(folder, outcome.candidate_version, active.version, figures, len(usable),
-                    int(held.sum()), tolerance)
+        _write_card(folder, outcome.candidate_version, start.version, figures, len(usable),
+                    int(held.sum()), tolerance, restarted=start is not active)
         return _decide(registry, record, outcome, folder, passed, started,
                        f"pairwise accuracy, team AUC and calibration Brier may be worse by at "
                        f"most {tolerance}")
@@ -209,15 +214,17 @@ def refresh_matcher(registry: Registry, team: Sequence[TeamPair], *, tolerance: 
 
 
 def _write_card(folder: Path, version: str, base: str, figures: dict, votes: int, held: int,
-                tolerance: float) -> None:
+                tolerance: float, *, restarted: bool = False) -> None:
     from models.refresh.pipeline import _gate_table
 
+    restart = (" (restarted from the bundled matcher: the version in service was refreshed "
+               "from an older one)" if restarted else "")
     (folder / "MODEL_CARD.md").write_text(f"""# hirebot-cv-jd-matcher {version} (refresh)
 
-The matcher {base}, its pairwise training continued on the team's votes: every (matching,
-non-matching) pair of 👍 / 👎 on verdicts given against a JD, with the shipped constructed
-triples holding the rest in place; the calibration refitted on the shipped calibration pairs
-and the team's training votes.
+The matcher {base}{restart}, its pairwise training continued on the team's votes: within each
+role title, every (matching, non-matching) pair of 👍 / 👎 on verdicts given against a JD,
+with the shipped constructed triples holding the rest in place; the calibration refitted on
+the shipped calibration pairs.
 
 ## Data
 - Shipped derived rows (`refresh_data.safetensors` of the bundled matcher: features and MiniLM

@@ -131,7 +131,8 @@ def train_role_head(role: str, *, shared: Path, generator, matcher, resolver, po
     head.data = {"categories": sorted(own), "contrasting_roles": contrasts,
                  "synthetic_per_side": synthetic, "team_votes": team_votes,
                  "generator": getattr(generator, "version", ""),
-                 "matcher": matcher.version, "seconds": round(time.time() - started, 1),
+                 "matcher": matcher.version, "layout": matcher.layout,
+                 "seconds": round(time.time() - started, 1),
                  "why": _why(head, figures, evaluable, best_kind)}
     return head
 
