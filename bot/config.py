@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     fit_threshold: float = 0.6
     maybe_threshold: float = 0.3
     top_categories: int = 3
+    blind_screening: bool = Field(
+        default=True, description="Take names, pronouns, titles, date of birth, age, marital "
+                                  "status, nationality and gender out of a CV before any model "
+                                  "reads it (README \"Fair screening\").")
 
     # Uploads
     max_file_mb: float = 10.0
@@ -90,6 +94,14 @@ class Settings(BaseSettings):
     admin_users: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Slack user IDs allowed to run /hirebot refresh (comma-separated in env).")
+    allowed_channels: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Channel IDs where CVs may be screened (comma-separated; empty = all).")
+    dm_screening: bool = Field(default=True, description="May CVs be screened in DMs?")
+    label_flag_confidence: float = Field(
+        default=0.35, description="A team label that contradicts a classifier prediction this "
+                                  "confident (top of 44 categories) waits for an admin's "
+                                  "confirmation before training.")
     admin_channel: str | None = Field(
         default=None, description="Channel ID that gets each refresh's report and plot.")
 
@@ -118,7 +130,7 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
-    @field_validator("admin_users", mode="before")
+    @field_validator("admin_users", "allowed_channels", mode="before")
     @classmethod
     def _split_users(cls, value):
         if isinstance(value, str):

@@ -6,6 +6,19 @@ import logging
 import os
 import warnings
 
+#: Libraries that log whole request and response bodies at DEBUG: those bodies carry verdicts
+#: with CV snippets, and CV text must never reach a log, whatever the level.
+PAYLOAD_LOGGERS = ("slack_sdk", "slack_bolt")
+
+
+def quiet_payload_loggers() -> None:
+    """Keep the payload-logging libraries at INFO or above (called again by the Slack app,
+    which may run without :func:`configure_logging`, e.g. embedded in tests or another host)."""
+    for name in PAYLOAD_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO or logger.level < logging.INFO:
+            logger.setLevel(logging.INFO)
+
 
 def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(
@@ -14,10 +27,7 @@ def configure_logging(level: str = "INFO") -> None:
     )
     for noisy in ("transformers", "sentence_transformers", "httpx", "urllib3", "pypdf"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
-    # At DEBUG these log request and response bodies, which carry verdicts with CV snippets:
-    # CV text must never reach a log, whatever the level.
-    for sdk in ("slack_sdk", "slack_bolt"):
-        logging.getLogger(sdk).setLevel(max(logging.INFO, logging.getLogger().level))
+    quiet_payload_loggers()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     # torch.ao's eager quantisation prints a deprecation banner on every use; it is still the

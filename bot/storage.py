@@ -1,15 +1,16 @@
 """The bot's SQLite store: what it has already answered, the threads it runs, and feedback.
 
-Slack redelivers an event when the first answer is slow or the app restarts, and an upload
-can arrive by more than one route, so "exactly one reply" is enforced by unique keys here, in a
-file that survives restarts, rather than by memory. CV text is never stored: a screening row
-keeps the file name, the verdict and the score, and rows older than the retention setting are
-purged (file names can name a person).
+Slack redelivers events and an upload can arrive by two routes, so "exactly one reply" is
+enforced by unique keys in a file that survives restarts. CV text is never stored. Every table
+that can hold personal data is emptied past the retention (``PERSONAL_TABLES``;
+``NO_PERSONAL_DATA`` says why the others are kept), every verdict and JD leaves an ``audit``
+row, deleted rows are zeroed on disk (``secure_delete``), and row ids are never reused.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import threading
 import time
@@ -24,7 +25,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "events": {"columns": {"event_id": str, "received_at": float}, "pk": "event_id"},
     "file_claims": {
         "columns": {"key": str, "channel": str, "message_ts": str, "file_id": str,
-                    "status": str, "created_at": float},
+                    "status": str, "created_at": float, "user": str},  # user: the uploader
         "pk": "key",
     },
     "threads": {
@@ -57,7 +58,9 @@ SCHEMA: dict[str, dict[str, Any]] = {
                     "features": bytes, "role_category": str, "base_version": str,
                     # a verdict against a JD: the CV-JD pair's matcher row (features and two
                     # MiniLM vectors, no text), for a vote to become a matcher label
-                    "match_pair": bytes, "match_layout": str},
+                    "match_pair": bytes, "match_layout": str,
+                    # the Slack file and its uploader, so `forget` can find a candidate
+                    "file_id": str, "user": str},
         "pk": "id",
     },
     "team_postings": {
@@ -68,7 +71,9 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "labelled_cvs": {
         # a CV the team labelled, in derived form only (embeddings and classifier decisions)
         "columns": {"key": str, "label": str, "features": bytes, "base_version": str,
-                    "source": str, "created_at": float},
+                    "source": str, "created_at": float,
+                    # "flagged": contradicts a confident prediction, trains once confirmed
+                    "state": str, "flag_reason": str},
         "pk": "key",
     },
     "match_pairs": {
@@ -83,6 +88,14 @@ SCHEMA: dict[str, dict[str, Any]] = {
                     "created_at": float},
         "pk": "id",
     },
+    "audit": {
+        # who asked for which verdict or JD, when, which model version (never CV text)
+        "columns": {"id": int, "kind": str, "ref_id": int, "user": str, "channel": str,
+                    "file_name": str, "file_id": str, "role": str, "verdict": str,
+                    "score": float, "model_name": str, "model_version": str, "source": str,
+                    "created_at": float},
+        "pk": "id",
+    },
     "company_profile": {
         # at most one row (id 1): the profile an admin set in Slack, as JSON
         "columns": {"id": int, "data": str, "set_by": str, "created_at": float},
@@ -90,10 +103,26 @@ SCHEMA: dict[str, dict[str, Any]] = {
     },
 }
 
+SQL_TYPES = {str: "TEXT", int: "INTEGER", float: "FLOAT", bytes: "BLOB"}
+#: Tables emptied by the retention purge (each row can name or describe a person), by the
+#: column that dates the row.
+PERSONAL_TABLES = {"events": "received_at", **dict.fromkeys((
+    "screenings", "pending_files", "file_claims", "labelled_cvs", "match_pairs", "feedback",
+    "audit"), "created_at")}
+#: Tables the purge leaves alone, and why they hold no candidate's data.
+NO_PERSONAL_DATA = {
+    "threads": "a thread's channel and role title, no candidate",
+    "jobposts": "the company's JDs (a title and generated text), no candidate",
+    "team_postings": "job postings the team added for generator refreshes",
+    "company_profile": "the company's facts for JDs",
+    "scheduled_jobs": "APScheduler's schedules (job names and next run times)",
+}
+#: Folders under the data folder for transient files; the purge empties them as well.
+TEMP_DIRS = ("tmp", "downloads")
+
 
 def role_key(title: str) -> str:
-    """A role title as votes are grouped by it ("Senior  data scientist" = "Senior Data
-    Scientist")."""
+    """A role title as votes group by it ("Senior  data scientist" = "Senior Data Scientist")."""
     return " ".join(title.lower().split())
 
 
@@ -108,12 +137,18 @@ class Store:
         self._lock = threading.RLock()
         with self._locked():
             self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA secure_delete=ON")  # a purged row is zeroed on disk
             for name, spec in SCHEMA.items():
                 table = self.db[name]
                 if table.exists():  # a database from an older version: add new columns
                     for column, kind in spec["columns"].items():
                         if column not in table.columns_dict:
                             table.add_column(column, kind)
+                elif spec["pk"] == "id":  # ids never reused: a vote names one verdict
+                    cols = "".join(f", [{c}] {SQL_TYPES[k]}" for c, k in spec["columns"].items()
+                                   if c != "id")
+                    self.db.execute(f"CREATE TABLE [{name}] (id INTEGER PRIMARY KEY "
+                                    f"AUTOINCREMENT{cols})")
                 else:
                     table.create(spec["columns"], pk=spec["pk"])
             self.db["feedback"].create_index(["target", "target_id", "user", "value"],
@@ -184,10 +219,16 @@ class Store:
 
     # ----------------------------------------------------------------------- jobposts
     def add_jobpost(self, **fields: Any) -> int:
+        """Keep a shown draft; its audit row (who asked, which model) is written with it."""
         with self._locked():
-            table = self.db["jobposts"].insert(
-                {"approved": 0, "created_at": time.time(), **fields}, pk="id")
-            return int(table.last_pk)
+            now = time.time()
+            table = self.db["jobposts"].insert({"approved": 0, "created_at": now, **fields},
+                                               pk="id")
+            jobpost_id = int(table.last_pk)
+            self.add_audit("jd", ref_id=jobpost_id, created_at=now, role=fields.get("title"),
+                           **{k: fields.get(k) for k in ("user", "channel", "model_name",
+                                                         "model_version")})
+            return jobpost_id
 
     def update_jobpost(self, jobpost_id: int, **fields: Any) -> None:
         with self._locked():
@@ -204,9 +245,43 @@ class Store:
 
     # ----------------------------------------------------------------------- screenings
     def add_screening(self, **fields: Any) -> int:
+        """Keep a verdict; its audit row is written with it (``attribute`` adds who asked)."""
         with self._locked():
-            table = self.db["screenings"].insert({"created_at": time.time(), **fields}, pk="id")
-            return int(table.last_pk)
+            now = time.time()
+            table = self.db["screenings"].insert({"created_at": now, **fields}, pk="id")
+            screening_id = int(table.last_pk)
+            self.add_audit("verdict", ref_id=screening_id, created_at=now,
+                           **{k: fields.get(k) for k in ("channel", "file_name", "role",
+                                                         "verdict", "score", "model_version",
+                                                         "file_id", "user")})
+            return screening_id
+
+    def add_audit(self, kind: str, **fields: Any) -> None:
+        """One audit row (a verdict or a JD) that belongs to no stored row, e.g. the CLI's."""
+        with self._locked():
+            self.db["audit"].insert({"kind": kind, "source": "slack", "created_at": time.time(),
+                                     **{k: v for k, v in fields.items() if v is not None}},
+                                    pk="id", alter=False)
+
+    def attribute(self, screening_id: int, *, user: str, file_id: str) -> None:
+        """Who asked for a verdict and which Slack file it was (known once it is delivered)."""
+        with self._locked():
+            self.db.execute("UPDATE screenings SET user = ?, file_id = ? WHERE id = ?",
+                            [user, file_id, screening_id])
+            self.db.execute("UPDATE audit SET user = ?, file_id = ? WHERE kind = 'verdict' "
+                            "AND ref_id = ?", [user, file_id, screening_id])
+
+    def set_uploader(self, channel: str, message_ts: str, file_ids: list[str],
+                     user: str) -> None:
+        with self._locked():
+            for file_id in file_ids:
+                self.db.execute("UPDATE file_claims SET user = ? WHERE key = ?",
+                                [user, f"{channel}|{message_ts}|{file_id}"])
+
+    def audit_rows(self, since: float = 0.0) -> list[dict]:
+        with self._locked():
+            return list(self.db["audit"].rows_where("created_at >= ?", [since],
+                                                    order_by="created_at, id"))
 
     def screening(self, screening_id: int) -> dict | None:
         with self._locked():
@@ -252,11 +327,28 @@ class Store:
                 *approved]
 
     def set_labelled_cv(self, key: str, label: str, features: bytes, base_version: str,
-                        source: str) -> None:
+                        source: str, flag_reason: str = "") -> None:
+        """Keep a team label; with a ``flag_reason`` it waits for an admin (trains nothing)."""
         with self._locked():
             self.db["labelled_cvs"].upsert(
                 {"key": key, "label": label, "features": features, "base_version": base_version,
-                 "source": source, "created_at": time.time()}, pk="key")
+                 "source": source, "created_at": time.time(),
+                 "state": "flagged" if flag_reason else "", "flag_reason": flag_reason},
+                pk="key")
+
+    def flagged_labels(self) -> list[dict]:
+        with self._locked():
+            return list(self.db["labelled_cvs"].rows_where("state = 'flagged'",
+                                                           order_by="created_at"))
+
+    def confirm_label(self, key: str | None = None) -> int:
+        """An admin's yes to a flagged label (None: all; else its key, or its last 6+ chars)."""
+        if key is not None and len(key.strip()) < 6:
+            return 0
+        with self._locked():
+            return self.db.execute("UPDATE labelled_cvs SET state = '' WHERE state = 'flagged' "
+                                   "AND (? IS NULL OR key = ? OR substr(key, -?) = ?)",
+                                   [key, key, len(key or "x"), key]).rowcount
 
     def drop_labelled_cv(self, key: str) -> None:
         with self._locked():
@@ -295,8 +387,10 @@ class Store:
         return out
 
     def labelled_cvs(self) -> list[dict]:
+        """The labels that train (flagged ones wait for an admin and are left out)."""
         with self._locked():
-            return list(self.db["labelled_cvs"].rows_where(order_by="created_at"))
+            return list(self.db["labelled_cvs"].rows_where(
+                "state IS NULL OR state != 'flagged'", order_by="created_at"))
 
     # ----------------------------------------------------------------------- company profile
     def set_company_profile(self, data: dict, user: str) -> None:
@@ -344,20 +438,63 @@ class Store:
             }
 
     def purge(self, retention_days: float, now: float | None = None) -> dict[str, int]:
-        """Drop what can name a person (screenings, pending uploads) past the retention."""
-        cutoff = (now or time.time()) - retention_days * 86400
+        """Drop what can name or describe a person (``PERSONAL_TABLES``, ``TEMP_DIRS``) past
+        the retention; ``retention_days=0`` keeps nothing."""
+        cutoff = (time.time() if now is None else now) - retention_days * 86400
         out = {}
         with self._locked():
-            for table in ("screenings", "pending_files", "file_claims", "events"):
-                cur = self.db.execute(f"DELETE FROM {table} WHERE "  # noqa: S608 - fixed names
-                                      f"{'received_at' if table == 'events' else 'created_at'}"
-                                      " < ?", [cutoff])
+            for table, column in PERSONAL_TABLES.items():
+                cur = self.db.execute(f"DELETE FROM {table} WHERE {column} < ?",  # noqa: S608
+                                      [cutoff])
                 out[table] = cur.rowcount
+        out["temp_files"] = self._purge_temp_files(cutoff)
+        with self._lock:
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # old pages leave the WAL too
         return out
+
+    def _purge_temp_files(self, cutoff: float) -> int:
+        old = [e for name in TEMP_DIRS if (self.path.parent / name).is_dir()
+               for e in (self.path.parent / name).iterdir() if e.lstat().st_mtime < cutoff]
+        for entry in old:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+        return len(old)
+
+    def rows_where(self, table: str, where: str, params: list) -> list[dict]:
+        """Rows of one table (``where`` is the caller's fixed SQL; values go in ``params``)."""
+        with self._locked():
+            return list(self.db[table].rows_where(where, params))
+
+    def delete_in(self, table: str, column: str, values: list, where: str = "") -> int:
+        """Delete the rows whose ``column`` is one of ``values``; how many went."""
+        with self._locked():
+            return self._delete_in(table, column, values, where)
+
+    def anonymise_audit(self, screening_ids: list[int], file_id: str = "") -> int:
+        """Audit rows of erased verdicts keep who asked, when and which model, not the file."""
+        marks = ",".join("?" * len(screening_ids))
+        with self._locked():
+            count = self.db.execute(
+                "UPDATE audit SET file_name = '', file_id = '' WHERE kind = 'verdict' AND "
+                f"(ref_id IN ({marks}) OR (file_id != '' AND file_id = ?))",  # noqa: S608
+                [*screening_ids, file_id]).rowcount
+        with self._lock:
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # old pages leave the WAL too
+        return count
+
+    def _delete_in(self, table: str, column: str, values: list, where: str = "") -> int:
+        total = 0
+        for start in range(0, len(values), 500):  # SQLite's parameter limit
+            chunk = values[start:start + 500]
+            total += self.db.execute(
+                f"DELETE FROM {table} WHERE {where}{column} IN "  # noqa: S608 - fixed names
+                f"({','.join('?' * len(chunk))})", chunk).rowcount
+        return total
 
     def dump(self, table: str) -> list[dict]:
         """Every row of one table (for tests and inspection)."""
-        if table not in SCHEMA:
-            raise KeyError(table)
+        SCHEMA[table]  # noqa: B018 - a KeyError for a table that is not ours
         with self._locked():
             return list(self.db[table].rows)

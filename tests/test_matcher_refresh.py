@@ -114,8 +114,14 @@ def test_matcher_gate_rejects_reversed_votes_and_promotes_true_ones(tmp_path, sh
     assert registry.active_version() == BUNDLED
     assert not list(registry.root.glob("tmp-*"))
 
-    # a doctored matcher in service (let through by a tolerance that accepts anything) ...
-    bad = refresh_matcher(registry, doctored, tolerance=1.0, force=True)
+    # a tolerance that accepts anything still does not promote a candidate better on nothing
+    nothing = refresh_matcher(registry, doctored, tolerance=1.0, force=True)
+    assert nothing.decision == "rejected" and "learnt nothing new" in nothing.reason
+    assert registry.active_version() == BUNDLED
+    # a doctored matcher in service (as if the gate had let it through) ...
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("models.refresh.pipeline.improved_figures", lambda figures: ["forced"])
+        bad = refresh_matcher(registry, doctored, tolerance=1.0, force=True)
     assert bad.decision == "promoted" and registry.active_version() == bad.candidate_version
     # ... is replaced by one trained on true votes, which ranks the held-out triples better
     clean = votes_from_shipped(shipped, bundled, count=150, seed=2, reversed_labels=False)

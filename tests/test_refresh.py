@@ -60,6 +60,17 @@ def shipped_team(rows, base_version: str, *, count: int, seed: int, doctored: bo
 
 
 # ------------------------------------------------------------------------------ classifier gate
+def test_a_forced_refresh_with_no_team_data_learns_nothing_and_promotes_nothing(tmp_path):
+    """Issue 14: `hirebot refresh classifier --now --force` with no team data used to promote
+    a version whose figures equal the active one's (0.7832 -> 0.7832)."""
+    registry = Registry(tmp_path, "classifier", CLASSIFIER_DIR)
+    outcome = refresh_classifier(registry, [], force=True)
+    assert outcome.figures["candidate"] == outcome.figures["active"]
+    assert outcome.decision == "rejected" and "learnt nothing new" in outcome.reason
+    assert registry.active_version() == BUNDLED
+    assert not list((registry.root / "versions").iterdir())
+
+
 def test_classifier_gate_rejects_a_worse_candidate_and_promotes_a_better_one(
         tmp_path, rows, base_version, embedder):
     from models.screening.screener import ScreeningModel
@@ -223,7 +234,8 @@ def test_votes_become_labels_only_when_they_name_a_category(tmp_path):
     [row] = store.labelled_cvs()
     assert row["label"] == "healthcare" and row["source"] == "vote"
     assert np.allclose(np.frombuffer(row["features"], dtype=np.float16), x, atol=1e-3)
-    assert set(row) == {"key", "label", "features", "base_version", "source", "created_at"}
+    assert set(row) == {"key", "label", "features", "base_version", "source", "created_at",
+                        "state", "flag_reason"}
     assert record_vote_label(store, sid, "down") is None  # changed mind: the label goes
     assert store.labelled_cvs() == []
     store.close()

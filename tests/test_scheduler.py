@@ -88,7 +88,10 @@ def test_standing_schedules_install_once_and_the_retention_job_runs(tmp_path):
     assert all(j.coalesce is True and j.max_instances == 1 for j in jobs)
     scheduler.shutdown()
     removed = purge_expired()  # uses the settings from HIREBOT_DATA_DIR (conftest)
-    assert set(removed) == {"screenings", "pending_files", "file_claims", "events"}
+    from bot.storage import PERSONAL_TABLES
+
+    assert set(removed) == set(PERSONAL_TABLES) | {"temp_files"}
+    assert {"screenings", "pending_files", "file_claims", "events", "audit"} <= set(removed)
 
 
 def test_reinstalling_the_schedules_keeps_a_run_missed_while_the_bot_was_down(tmp_path):

@@ -204,11 +204,24 @@ def test_bundled_model_folder_holds_no_pickles():
     assert (BUNDLED_DIR / "MODEL_CARD.md").read_text().count("sha256") >= 1
 
 
-def test_run_without_tokens_opens_the_shell_demo(capsys, monkeypatch):
+def test_run_without_tokens_reads_commands_from_a_non_terminal_stdin(capsys, monkeypatch):
+    import io
+
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"upload {SAMPLE_TXT} for Registered Nurse\n"
+                                                 "/hirebot status\nquit\n/jobpost Never Run\n"))
+    assert main(["run"]) == 0
+    out = capsys.readouterr().out
+    assert f"hirebot> upload {SAMPLE_TXT} for Registered Nurse" in out
+    assert "for Registered Nurse (score " in out  # the CV was screened: its verdict line
+    assert "Never Run" not in out  # nothing after quit is read
+    assert "Job: Data Scientist" not in out  # the demo is not played
+
+
+def test_shell_demo_plays_the_scripted_session(capsys, monkeypatch):
     monkeypatch.setenv("HIREBOT_JOBPOST_MAX_NEW_TOKENS", "120")
-    assert main(["run"]) == 0  # stdin is not a terminal here: the scripted session
+    assert main(["shell", "--demo"]) == 0
     out = capsys.readouterr().out
     assert "Job: Data Scientist" in out and "[Regenerate | Approve | 👍 | 👎]" in out
     assert "sample_resume.txt" in out and "for Registered Nurse" in out

@@ -144,14 +144,23 @@ def test_jobpost_posts_a_parent_and_streams_the_jd_into_its_thread(env):
     assert "@" not in jd["text"] and "http" not in jd["text"]
 
 
-@pytest.mark.parametrize("typed", ["&lt;!channel&gt; Engineer &amp; Co",  # as Slack sends it
-                                   "<!channel> Engineer & Co"])  # raw, e.g. from the shell
-def test_user_text_is_escaped_so_a_title_cannot_ping_the_channel(env, typed):
+@pytest.mark.parametrize("typed", ["R&amp;D &lt;Lead&gt; Engineer &amp; Co",  # as Slack sends it
+                                   "R&D <Lead> Engineer & Co"])  # raw, e.g. from the shell
+def test_user_text_is_escaped_once_where_it_is_echoed(env, typed):
     parent_ts, jd = env.jobpost(typed)
     parent = env.local.state.messages[parent_ts]
-    assert "<!channel>" not in parent["text"]
-    assert parent["text"] == "Job: &lt;!channel&gt; Engineer &amp; Co"  # escaped exactly once
-    assert "<!channel>" not in jd["text"] and "&amp;amp;" not in jd["text"]
+    assert parent["text"] == "Job: R&amp;D &lt;Lead&gt; Engineer &amp; Co"  # escaped exactly once
+    assert "<Lead>" not in jd["text"] and "&amp;amp;" not in jd["text"]
+
+
+@pytest.mark.parametrize("typed", ["&lt;!channel&gt; Engineer", "<!channel> Engineer",
+                                   "<@U0BOSS> Engineer"])
+def test_a_title_with_a_mention_is_refused_privately_and_pings_nobody(env, typed):
+    status, _ = env.send.command("/jobpost", typed, channel=CHANNEL)
+    assert status == 200
+    env.idle()
+    assert env.local.channel_messages(CHANNEL) == []
+    assert any("mention" in r.get("text", "") for r in env.local.state.responses)
 
 
 def test_bad_title_gets_a_private_explanation_not_a_thread(env):
@@ -589,8 +598,11 @@ def test_classifier_hot_swap_while_a_batch_runs_never_mixes_versions(tmp_path, s
         registry = registry_for(env.settings, "classifier")
         rows = load_refresh_rows(BUNDLED_ROOT / "classifier")
         base = screening_model.base_version
-        team = [TeamCV(f"k{i}", rows.classes[int(rows.y[i])], rows.x[i], base)
-                for i in np.where(~rows.is_eval)[0][:30]]
+        # labels the bundled head disagrees with: a candidate that learns something (the
+        # gate promotes nothing that is better on no figure)
+        n = len(rows.classes)
+        team = [TeamCV(f"k{i}", rows.classes[(int(rows.y[i]) + 1) % n], rows.x[i], base)
+                for i in np.where(~rows.is_eval)[0][:200]]
         candidate = refresh_classifier(registry, team, tolerance=GateTolerance(macro_f1=1.0))
         assert candidate.decision == "promoted"
         registry.rollback()  # stored, not in service: promoted below, mid-batch

@@ -1,5 +1,6 @@
-"""``hirebot data add-postings | add-cvs | list | clear | occupations | skills``: the team's own
-training data, and the occupation index built from the public datasets."""
+"""``hirebot data add-postings | add-cvs | list | flagged | confirm | clear | occupations |
+skills``: the team's own training data, and the occupation index built from the public datasets;
+``hirebot forget <file link | file ID | @user>`` erases one candidate's records."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 from pathlib import Path
 
 from bot.config import Settings
-from bot.services import team_data
+from bot.services import forget, team_data
 
 
 def cmd_add_postings(args: argparse.Namespace, settings: Settings) -> int:
@@ -27,7 +28,43 @@ def cmd_add_cvs(args: argparse.Namespace, settings: Settings) -> int:
     result = team_data.label_cvs(settings, args.files, args.label, on_skipped=skipped)
     print(f"labelled {result['labelled']} CVs as {result['category']} (stored as embeddings "
           f"and classifier scores, not text); {result['total']} team labels in all")
+    if result["flagged"]:
+        print(f"flagged {len(result['flagged'])} label(s) that contradict a confident "
+              "prediction; they train nothing until confirmed (`hirebot data flagged`):\n  "
+              + "\n  ".join(result["flagged"]))
     return 2 if result["skipped"] else 0
+
+
+def cmd_data_flagged(args: argparse.Namespace, settings: Settings) -> int:
+    """Labels that contradict a confident prediction, waiting for an admin's confirmation."""
+    rows = team_data.flagged_labels(settings)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    elif not rows:
+        print("no flagged labels")
+    else:
+        print(f"{len(rows)} flagged label(s), kept out of training until confirmed "
+              "(`hirebot data confirm KEY` or `--all`):")
+        for row in rows:
+            print(f"  {row['key']}  {row['source']}: {row['reason']}")
+    return 0
+
+
+def cmd_data_confirm(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services.errors import UserError
+
+    if bool(args.key) == args.all:
+        raise UserError("give one KEY (from `hirebot data flagged`) or --all")
+    confirmed = team_data.confirm_labels(settings, None if args.all else args.key)
+    print(f"confirmed {confirmed} label(s); they train the next classifier refresh")
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
+    """Erase a candidate's records (by Slack file, or all one Slack user uploaded)."""
+    text, _ = forget.forget_in(settings, " ".join(args.target))
+    print(text)
+    return 0
 
 
 def cmd_data_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -35,7 +72,7 @@ def cmd_data_list(args: argparse.Namespace, settings: Settings) -> int:
     labelled = sum(report["labels_by_source"].values())
     print(json.dumps(report, indent=2) if args.json else
           f"{report['team_postings']} team postings (added and approved); "
-          f"{labelled} labelled CVs "
+          f"{labelled} labelled CVs, {report['flagged']} flagged "
           f"({', '.join(f'{k} {v}' for k, v in report['labels_by_source'].items()) or 'none'}); "
           f"{report['match_votes']['match']} match and {report['match_votes']['no_match']} "
           "no-match votes on verdicts against a JD"
@@ -105,6 +142,21 @@ def add_parsers(sub) -> None:
     listing = team_sub.add_parser("list", help="how much team data there is, by category")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=cmd_data_list)
+    flagged = team_sub.add_parser("flagged", help="labels that contradict a confident "
+                                                  "prediction (they train once confirmed)")
+    flagged.add_argument("--json", action="store_true")
+    flagged.set_defaults(func=cmd_data_flagged)
+    confirm = team_sub.add_parser("confirm", help="confirm a flagged label so it trains")
+    confirm.add_argument("key", nargs="?", help="its key from `hirebot data flagged`")
+    confirm.add_argument("--all", action="store_true", help="every flagged label")
+    confirm.set_defaults(func=cmd_data_confirm)
+    erase = sub.add_parser("forget", help="erase a candidate's records: screenings, derived "
+                                          "features, labels and votes (audit rows lose the "
+                                          "file name)")
+    erase.add_argument("target", nargs="+", metavar="FILE_LINK|FILE_ID|@USER",
+                       help="a Slack file link or ID, or a Slack user (<@U123> or U123) for "
+                            "every CV they uploaded")
+    erase.set_defaults(func=cmd_forget)
     clear = team_sub.add_parser("clear", help="forget the team's training data")
     clear.add_argument("--cvs", action="store_true", help="labelled CVs (votes included)")
     clear.add_argument("--postings", action="store_true",

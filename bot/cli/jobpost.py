@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from bot.config import Settings
+from bot.services.audit_trail import record_cli_jd
 from bot.services.company import current_profile
 from bot.services.errors import UserError
 from bot.services.jobposts import JobPostDesk
@@ -40,6 +41,7 @@ def cmd_jobpost(args: argparse.Namespace, settings: Settings) -> int:
                                     profile=profile, team=team)
     if printer is not None:
         printer.close()
+    record_cli_jd(settings, parse_request(args.title).title, generator.model_info)
     for i, draft in enumerate(drafts):
         if args.json:
             print(json.dumps(draft.as_json(), ensure_ascii=False))

@@ -12,6 +12,7 @@ import logging
 import sys
 
 from bot.cli import (
+    audit,
     data,
     evaluate,
     jobpost,
@@ -32,7 +33,8 @@ from bot.services.errors import ConfigError, UserError
 logger = logging.getLogger("hirebot")
 
 #: Verb groups in the order ``hirebot --help`` lists them.
-VERBS = (screen, suggest, train, evaluate, jobpost, models, refresh, data, profile, run, status)
+VERBS = (screen, suggest, train, evaluate, jobpost, models, refresh, data, profile, run, status,
+         audit)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -34,7 +34,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                         "SLACK_SIGNING_SECRET.")
     print("No Slack tokens set: opening the local shell (the same app, no workspace).",
           file=sys.stderr)
-    return cmd_shell(argparse.Namespace(demo=not sys.stdin.isatty()), settings)
+    # stdin that is not a terminal is read as commands, as a shell reads a script
+    # (`hirebot run < commands.txt`); `hirebot shell --demo` plays the demo.
+    return cmd_shell(argparse.Namespace(demo=False), settings)
 
 
 def cmd_shell(args: argparse.Namespace, settings: Settings) -> int:

@@ -8,9 +8,11 @@ from pathlib import Path
 
 from bot.cli.exits import EXIT_OK, EXIT_REJECTED
 from bot.config import Settings
+from bot.services.audit_trail import record_cli_verdicts
 from bot.services.inputs import read_inputs, read_jd, validate_role
 from bot.services.model_service import ModelService
-from bot.services.screening import VERDICT_WORDS
+from bot.services.screening import AUTOMATED_AID_NOTICE, VERDICT_WORDS
+from models.common.user_text import printable_name
 
 
 def cmd_screen(args: argparse.Namespace, settings: Settings) -> int:
@@ -18,6 +20,7 @@ def cmd_screen(args: argparse.Namespace, settings: Settings) -> int:
     jd_text = read_jd(args.jd, settings)
     docs = read_inputs(args.files, settings)
     results = ModelService(settings).screen(role, docs, jd_text, "file")
+    record_cli_verdicts(settings, results)  # who ran it, when, which model; never the text
     if args.json:
         for result in results:
             public = {k: v for k, v in result.items() if not k.startswith("_")}
@@ -31,11 +34,12 @@ def format_table(results: list[dict]) -> str:
     rows = [("file", "verdict", "score", "category", "matched skills")]
     for r in results:
         if "error" in r:
-            rows.append((r["file"], "REJECTED", "", r["error"]["code"], r["error"]["message"]))
+            rows.append((printable_name(r["file"]), "REJECTED", "", r["error"]["code"],
+                         r["error"]["message"]))
         else:
             rows.append(
                 (
-                    r["file"],
+                    printable_name(r["file"]),
                     VERDICT_WORDS[r["verdict"]],
                     f"{r['score']:.2f}",
                     r["category"],
@@ -47,6 +51,11 @@ def format_table(results: list[dict]) -> str:
     for row in rows:
         cells = [row[i][: widths[i]].ljust(widths[i]) for i in range(4)]
         lines.append("  ".join(cells + [row[4]]))
+    for r in results:
+        for note in r.get("notes", ()):
+            lines.append(f"note: {printable_name(r['file'])}: {note}")
+    if any("error" not in r for r in results):
+        lines.append(AUTOMATED_AID_NOTICE)
     return "\n".join(lines)
 
 

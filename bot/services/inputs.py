@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 
 from bot.config import Settings
@@ -12,13 +11,16 @@ MAX_ROLE_CHARS = 120
 
 
 def validate_role(role: str) -> str:
-    role = " ".join((role or "").split())
+    from models.common.user_text import drop_ignorable, text_problem
+
+    role = " ".join(drop_ignorable(role or "").split())
     if not role:
         raise UserError("Please give a role title, e.g. --role \"Registered Nurse\".")
     if len(role) > MAX_ROLE_CHARS:
         raise UserError(f"The role title is longer than {MAX_ROLE_CHARS} characters.")
-    if any(unicodedata.category(ch).startswith("C") for ch in role):
-        raise UserError("The role title contains control characters.")
+    problem = text_problem(role, "role title")
+    if problem:
+        raise UserError(problem)
     return role
 
 

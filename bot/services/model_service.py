@@ -197,6 +197,10 @@ class ModelService:
         from models.screening.documents import ParsedDocument
         from models.screening.screener import Thresholds
 
+        if self.settings.blind_screening:  # the one place CV text becomes what models read
+            from models.screening.blinding import blind_documents
+
+            documents = blind_documents(documents)
         model = self.screening
         thresholds = Thresholds(self.settings.fit_threshold, self.settings.maybe_threshold)
         if not jd_text and self.settings.match_generated_jd:
@@ -217,14 +221,15 @@ class ModelService:
         results = model.screen_documents(documents, profile, thresholds=thresholds,
                                          top_k=self.settings.top_categories)
         if matcher is None:
-            return results
+            return with_reading_notes(results, documents)
         texts = [d.text if isinstance(d, ParsedDocument) else None for d in documents]
         # A role head stands for the bare title; a JD the recruiter gave says more than the
         # title, so with one the pooled score serves.
         head = serving_head(self.settings, role) if jd_source == "generated" else None
         if head is not None and head.data.get("layout") != matcher.layout:
             head = None  # its vectors were made another way (another encoding or model)
-        return apply_match(results, texts, jd_text, jd_source, matcher, thresholds, head)
+        return with_reading_notes(
+            apply_match(results, texts, jd_text, jd_source, matcher, thresholds, head), documents)
 
     def _role_profile(self, model, role: str, jd_text: str | None):
         """The role's profile (its title embedded, its category), kept for the last
@@ -242,6 +247,23 @@ class ModelService:
         return [{"model": label, **folder_summary(self.active_dir(kind))}
                 for label, kind in (("screening", "classifier"), ("generator", "generator"),
                                     ("matcher", "matcher"))]
+
+
+def with_reading_notes(results: list[dict], documents: Sequence) -> list[dict]:
+    """What the reader did to each CV that its verdict must say: hidden text left out,
+    text cut, pages skipped, a language the model reads less well."""
+    from models.screening.documents import ParsedDocument
+    from models.screening.language import language_note
+
+    for result, doc in zip(results, documents, strict=True):
+        if "error" in result or not isinstance(doc, ParsedDocument):
+            continue
+        notes = [w.message for w in doc.warnings]
+        if note := language_note(doc.text):
+            notes.append(note)
+        if notes:
+            result["notes"] = notes
+    return results
 
 
 def folder_summary(folder: Path) -> dict:

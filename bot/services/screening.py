@@ -18,6 +18,10 @@ from bot.services.team_data import features_blob
 from bot.storage import Store
 
 VERDICT_WORDS = {"fit": "Fit", "maybe": "Maybe", "no_fit": "No fit"}
+#: Under every verdict, in Slack and the CLI: the bot ranks and explains, a person decides
+#: (recruitment is a high-risk use under the EU AI Act, Annex III).
+AUTOMATED_AID_NOTICE = ("Automated screening aid: it can be wrong, and a person makes every "
+                        "hiring decision.")
 CHUNK = 4  # CVs per model call: progress moves while a long batch runs
 
 FileRef = tuple[str, str]  # (message ts, file id)

@@ -2,14 +2,18 @@
 
 CV text never reaches the database: a labelled CV is kept as the derived features the
 classifier refresh trains on (MiniLM embeddings and the bundled classifier's decisions), tied to
-the bundled classifier version that produced them.
+the bundled classifier version that produced them. A label that contradicts a confident
+prediction of the bundled classifier (an Accountant's CV labelled Information Technology) is a
+likely slip, so it is kept ``flagged`` and trains nothing until an admin confirms it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +33,34 @@ def features_blob(x: np.ndarray) -> bytes:
 
 def features_from_blob(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def bundled_classes() -> tuple[str, ...]:
+    """The bundled classifier's categories, in the order its decisions lead a features row."""
+    from models.common.paths import BUNDLED_ROOT
+
+    config = json.loads((BUNDLED_ROOT / "classifier" / "config.json").read_text())
+    return tuple(config["classes"])
+
+
+def contradiction(features: bytes, label: str, confidence: float) -> str:
+    """Why ``label`` looks wrong for this CV ("" when it does not): the bundled classifier's
+    top category differs and has at least ``confidence`` probability. The features row starts
+    with its tempered decisions, so no model is loaded for this."""
+    from models.screening.taxonomy import category_name
+
+    classes = bundled_classes()
+    logits = features_from_blob(features)[:len(classes)].astype(np.float64)
+    if len(logits) < len(classes) or not np.all(np.isfinite(logits)):
+        return ""
+    probs = np.exp(logits - logits.max())
+    probs /= probs.sum()
+    top = int(probs.argmax())
+    if classes[top] == label or probs[top] < confidence:
+        return ""
+    return (f"labelled {category_name(label)}, but the classifier is {probs[top]:.0%} sure it "
+            f"is {category_name(classes[top])}")
 
 
 def cv_key(text: str) -> str:
@@ -75,7 +107,9 @@ def record_match_vote(store: Store, row: dict, value: str) -> int | None:
     return label
 
 
-def record_vote_label(store: Store, screening_id: int, value: str) -> str | None:
+def record_vote_label(store: Store, screening_id: int, value: str,
+                      flag_confidence: float = 0.35,
+                      on_flag: Callable[[str], None] | None = None) -> str | None:
     """Turn (or stop turning) a screening's vote into team labels (the classifier's category
     label, the matcher's match label); returns the category label."""
     row = store.screening(screening_id)
@@ -91,15 +125,24 @@ def record_vote_label(store: Store, screening_id: int, value: str) -> str | None
     if label is None:
         store.drop_labelled_cv(key)
         return None
-    store.set_labelled_cv(key, label, row["features"], row.get("base_version") or "", "vote")
+    reason = contradiction(row["features"], label, flag_confidence)
+    store.set_labelled_cv(key, label, row["features"], row.get("base_version") or "", "vote",
+                          flag_reason=reason)
+    if reason and on_flag is not None:
+        on_flag(f"A 👍/👎 on a verdict for {row.get('role') or 'a role'} made the team label "
+                f"`{key}`: {reason}. It trains nothing until an admin confirms "
+                f"it: `/hirebot flagged confirm {key}`.")
     return label
 
 
-def record_feedback(store: Store, target: str, target_id: int, user: str, value: str) -> bool:
-    """A button press: the vote, and for a thumb on a verdict the label it implies."""
+def record_feedback(store: Store, target: str, target_id: int, user: str, value: str,
+                    flag_confidence: float = 0.35,
+                    on_flag: Callable[[str], None] | None = None) -> bool:
+    """A button press: the vote, and for a thumb on a verdict the label it implies (flagged
+    for an admin, through ``on_flag``, when it contradicts a confident prediction)."""
     recorded = store.add_feedback(target, target_id, user, value)
     if recorded and target == "screening" and value in {"up", "down"}:
-        record_vote_label(store, target_id, value)
+        record_vote_label(store, target_id, value, flag_confidence, on_flag)
     return recorded
 
 
@@ -144,17 +187,26 @@ def label_cvs(settings: Settings, paths: list[Path], label: str,
         on_skipped(bad.name, bad.message)
     if not good:
         raise UserError("no readable CVs in the files given")
+    if settings.blind_screening:  # trained on what serving reads
+        from models.screening.blinding import blind_documents
+
+        good = blind_documents(good)
     x = cv_features(base, [d.text for d in good], embedder_for(settings))
     store = Store(settings.db_path)
+    flagged = []
     try:
         for doc, row in zip(good, x, strict=True):
-            store.set_labelled_cv(cv_key(doc.text), code, features_blob(row),
-                                  base.metadata.get("version", ""), "cli")
+            blob = features_blob(row)
+            reason = contradiction(blob, code, settings.label_flag_confidence)
+            store.set_labelled_cv(cv_key(doc.text), code, blob,
+                                  base.metadata.get("version", ""), "cli", flag_reason=reason)
+            if reason:
+                flagged.append(f"{doc.name}: {reason}")
         total = len(store.labelled_cvs())
     finally:
         store.close()
     return {"category": category_name(code), "labelled": len(good), "skipped": len(rejected),
-            "total": total}
+            "total": total, "flagged": flagged}
 
 
 def team_data_summary(settings: Settings) -> dict:
@@ -167,12 +219,35 @@ def team_data_summary(settings: Settings) -> dict:
         matches = store.match_pairs()
     finally:
         store.close()
-    return {"team_postings": len(postings),
+    return {"team_postings": len(postings), "flagged": len(flagged_labels(settings)),
             "match_votes": {"match": sum(r["label"] == 1 for r in matches),
                             "no_match": sum(r["label"] == 0 for r in matches)},
             "labelled_cvs": {category_name(k): v for k, v in
                              Counter(r["label"] for r in labels).most_common()},
             "labels_by_source": dict(Counter(r["source"] for r in labels))}
+
+
+def flagged_labels(settings: Settings) -> list[dict]:
+    """Labels waiting for an admin: short key, label, reason, source, when (no features)."""
+    store = Store(settings.db_path)
+    try:
+        rows = store.flagged_labels()
+    finally:
+        store.close()
+    return [{"key": r["key"][-8:], "label": r["label"], "reason": r["flag_reason"] or "",
+             "source": r["source"], "created_at": r["created_at"]} for r in rows]
+
+
+def confirm_labels(settings: Settings, key: str | None) -> int:
+    """An admin's yes: the flagged label (its key or the key's ending; None: all) trains."""
+    store = Store(settings.db_path)
+    try:
+        confirmed = store.confirm_label(key)
+    finally:
+        store.close()
+    if not confirmed and key is not None:
+        raise UserError(f"no flagged label with key {key!r}; `hirebot data flagged` lists them")
+    return confirmed
 
 
 def clear_team_data(settings: Settings, *, cvs: bool, postings: bool) -> dict[str, int]:

@@ -21,6 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
+from bot.services.audit_trail import AuditTrail
 from bot.services.errors import UserError
 from bot.services.inputs import validate_role
 from bot.services.jobposts import JobPostDesk
@@ -30,9 +31,11 @@ from bot.services.screening import Fetched, FetchError, ScreeningBatch, Screenin
 from bot.services.status import metrics_text, status_report
 from bot.services.team_data import record_feedback
 from bot.slack import format as fmt
+from bot.slack.access import Gate
 from bot.slack.files import DownloadError, download_file
+from bot.slack.help import HELP_TEXT
 from bot.slack.profile import profile_reply
-from bot.slack.refresh_report import admin_reporter
+from bot.slack.refresh_report import admin_reporter, tell_admins
 from bot.slack.suggest import queue_suggestion, wants_suggestion
 from bot.storage import Store
 from bot.worker import ModelWorker
@@ -125,6 +128,7 @@ class HireBot:
         self.models = models
         self.jobposts = JobPostDesk(store, models)
         self.screening = ScreeningDesk(settings, store, models)
+        self.gate, self.trail = Gate(settings), AuditTrail(settings, store)
 
     # ============================================================ /jobpost
     def jobpost(self, client: WebClient, channel: str, user: str, raw_title: str,
@@ -195,7 +199,9 @@ class HireBot:
                                                              row.get("inclusive")) if n]))
 
     def feedback(self, target: str, target_id: int, user: str, value: str) -> bool:
-        return record_feedback(self.store, target, target_id, user, value)
+        return record_feedback(self.store, target, target_id, user, value,
+                               self.settings.label_flag_confidence,
+                               on_flag=lambda note: tell_admins(self.settings, note))
 
     # ============================================================ /screen and uploads
     def screen_thread(self, client: WebClient, channel: str, user: str, raw_role: str,
@@ -205,6 +211,8 @@ class HireBot:
         except UserError as exc:
             self._tell(respond, f"{exc} Usage: `/screen Registered Nurse`")
             return
+        if refusal := self.gate.screening_refusal(channel):
+            return self._tell(respond, refusal)
         parent = self._post(client, channel, fmt.screen_parent_text(role), respond=respond)
         if parent is not None:
             self.screening.open_thread(channel, parent, role)
@@ -215,8 +223,9 @@ class HireBot:
         thread_ts = event.get("thread_ts") or message_ts
         fresh = self.screening.claim(channel, message_ts,
                                      [f["id"] for f in event.get("files", []) if f.get("id")])
-        if not fresh:
+        if not fresh or self.gate.refused_upload(client, event):
             return
+        self.trail.uploaded(channel, message_ts, fresh, event.get("user"))
         files = [(message_ts, file_id) for file_id in fresh]
         role, jd_text = self.screening.thread_role(channel, event.get("thread_ts"))
         if role is None and wants_suggestion(event.get("text") or ""):  # not in a role's thread
@@ -301,6 +310,7 @@ class HireBot:
                 done = sum("error" not in r for r in batch.results)
                 self._update(client, channel, shown["ts"],
                              f"Screened {done} of {shown['total']} CVs for {fmt.escape(role)}.")
+            self.trail.delivered(channel, files, batch)
 
         self.screening.screen_files(channel, thread_ts, files, role, jd_text,
                                     fetch=lambda file_id: self._fetch(client, file_id),
@@ -316,7 +326,7 @@ class HireBot:
                                  base_url=self.settings.slack_api_url)
         except DownloadError as exc:
             raise FetchError(upload.name, exc.code, str(exc), is_zip=_is_zip(upload)) from None
-        return Fetched(upload.name, data, _is_zip(upload))
+        return self.trail.fetched(file_id, Fetched(upload.name, data, _is_zip(upload)))
 
     def _max_upload_bytes(self, upload: Upload) -> int:
         if _is_zip(upload):
@@ -355,22 +365,7 @@ class HireBot:
 
     # ============================================================ help, status, home
     def help_text(self) -> str:
-        return (
-            "*hirebot* writes job descriptions and screens CVs on this company's own server; "
-            "nothing leaves it.\n"
-            "• `/jobpost Data Scientist; must: Python, SQL; nice: Spark; location: Berlin; "
-            "remote` — a JD in a thread, grounded on the occupation's O*NET profile; the "
-            "options after `;` are optional (Regenerate shows the next-best draft; Approve, "
-            "👍 / 👎 under it)\n"
-            "• `/screen Registered Nurse` — a thread where uploaded CVs are screened for that "
-            "role; CVs uploaded in a `/jobpost` thread are screened against its JD\n"
-            "• Upload CVs (PDF, DOCX, TXT, or a ZIP) with “for Java Developer” in the message "
-            "to screen them for that role, or one CV with “suggest” for its best roles and a JD\n"
-            "• `/hirebot status` — models, versions and the work queue; admins: "
-            "`/hirebot refresh [classifier|generator|matcher]` retrains on the team's data\n"
-            "• `/hirebot profile` — the company facts JDs state (name, benefits, …); admins "
-            "change them with `/hirebot profile set` or `clear`\n"
-            "File uploads only reach me in channels I'm a member of: `/invite @hirebot`.")
+        return HELP_TEXT
 
     def status_text(self) -> str:
         report = status_report(self.settings, self.models, self.store, self.worker)
@@ -409,7 +404,7 @@ class HireBot:
 
     def is_admin(self, user: str) -> bool:
         """May ``user`` refresh models and change the company profile (``HIREBOT_ADMIN_USERS``)?"""
-        return user in self.settings.admin_users
+        return self.gate.is_admin(user)
 
     def refresh(self, user: str, kinds: list[str], respond: Callable) -> None:
         """``/hirebot refresh``: admins only; the training runs in a low-priority process."""

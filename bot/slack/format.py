@@ -7,11 +7,11 @@ User text is escaped (&, <, >) everywhere it is echoed, so a job title such as
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 
-from bot.services.screening import VERDICT_WORDS
+from bot.services.screening import AUTOMATED_AID_NOTICE, VERDICT_WORDS
+from bot.services.spreadsheet import csv_text
+from models.common.user_text import printable_name, strip_bidi
 
 SECTION_LIMIT = 3000
 MAX_BLOCKS = 50
@@ -30,6 +30,15 @@ VERDICT_UP, VERDICT_DOWN = "verdict_thumbs_up", "verdict_thumbs_down"
 def escape(text: str) -> str:
     """Slack's mrkdwn escaping: only these three characters are control characters."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_MRKDWN_MARKS = str.maketrans({"*": "∗", "`": "ʼ", "~": "∼"})
+
+
+def file_label(name: str, limit: int = 120) -> str:
+    """A file name as it is shown in mrkdwn: one line, no bidi or control characters, no
+    ``*``/`` ` ``/``~`` that would bold, strike or end a code block, and escaped."""
+    return escape(printable_name(name, limit).translate(_MRKDWN_MARKS))
 
 
 def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
@@ -122,12 +131,14 @@ def jd_blocks(text: str, jobpost_id: int, model: dict, *, approved_by: str | Non
 # ------------------------------------------------------------------------------ verdicts
 def verdict_text(result: dict) -> str:
     """One CV's verdict in words: what HR reads first, then the evidence."""
-    name = escape(result["file"])
+    name = file_label(result["file"])
     if "error" in result:
         return f":warning: *{name}*: {escape(result['error']['message'])}"
     verdict = result["verdict"]
     lines = [f"{VERDICT_ICONS[verdict]} *{name}* — *{VERDICT_WORDS[verdict]}* for "
              f"{escape(result['role'])} (score {result['score']:.2f})"]
+    for note in result.get("notes", ())[:3]:  # hidden text ignored, not English, truncated
+        lines.append(f":information_source: _{escape(note)}_")
     cats = ", ".join(f"{escape(c)} {p:.0%}" for c, p in result["top_categories"])
     lines.append(f"Top categories: {cats}")
     match = result.get("match")
@@ -143,14 +154,15 @@ def verdict_text(result: dict) -> str:
     if evidence.get("missing"):
         lines.append("Not found: " + ", ".join(escape(s) for s in evidence["missing"][:6]))
     for snippet in evidence.get("snippets", [])[:2]:
-        lines.append(f"> {escape(snippet)}")
+        lines.append(f"> {escape(' '.join(strip_bidi(snippet).split()))}")
     return truncate("\n".join(lines), SECTION_LIMIT)
 
 
 def verdict_blocks(result: dict, screening_id: int | None) -> list[dict]:
     blocks = [_section(verdict_text(result))]
     if "error" not in result:
-        blocks.append(_context(f"Model {result['model']['name']} {result['model']['version']}"))
+        blocks.append(_context(f"Model {result['model']['name']} {result['model']['version']}"
+                               f" · {AUTOMATED_AID_NOTICE}"))
         if screening_id is not None:
             value = str(screening_id)
             blocks.append({"type": "actions", "block_id": f"verdict_actions_{screening_id}",
@@ -173,29 +185,30 @@ def ranked_table_text(role: str, results: Sequence[dict], limit: int = 25) -> st
     lines.append(f"{'#':>3}  {'verdict':7}  {'score':>5}  {'category':22}  file")
     for rank, r in enumerate(order[:limit], 1):
         lines.append(f"{rank:>3}  {VERDICT_WORDS[r['verdict']]:7}  {r['score']:5.2f}  "
-                     f"{r['category'][:22]:22}  {escape(r['file'])[:60]}")
+                     f"{r['category'][:22]:22}  {file_label(r['file'], 60)}")
     if len(order) > limit:
         lines.append(f"… and {len(order) - limit} more in the CSV")
     lines.append("```")
     for r in errors[:10]:
-        lines.append(f":warning: {escape(r['file'])}: {escape(r['error']['message'])}")
+        lines.append(f":warning: {file_label(r['file'])}: {escape(r['error']['message'])}")
+    lines.append(f"_{AUTOMATED_AID_NOTICE}_")
     return truncate("\n".join(lines), SECTION_LIMIT)
 
 
 def results_csv(results: Sequence[dict]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["rank", "file", "role", "verdict", "score", "category",
-                     "matched_skills", "missing_skills", "model_version", "error"])
+    """Every row of a batch; cells a spreadsheet would run as formulas are made text."""
+    rows: list[list[object]] = []
     for rank, r in enumerate(ranked(results), 1):
         ev = r.get("evidence", {})
-        writer.writerow([rank, r["file"], r["role"], VERDICT_WORDS[r["verdict"]], r["score"],
-                         r["category"], "; ".join(ev.get("matched", [])),
-                         "; ".join(ev.get("missing", [])), r["model"]["version"], ""])
+        rows.append([rank, printable_name(r["file"]), r["role"], VERDICT_WORDS[r["verdict"]],
+                     r["score"], r["category"], "; ".join(ev.get("matched", [])),
+                     "; ".join(ev.get("missing", [])), r["model"]["version"], ""])
     for r in results:
         if "error" in r:
-            writer.writerow(["", r["file"], "", "", "", "", "", "", "", r["error"]["message"]])
-    return out.getvalue()
+            rows.append(["", printable_name(r["file"]), "", "", "", "", "", "", "",
+                         r["error"]["message"]])
+    return csv_text(["rank", "file", "role", "verdict", "score", "category", "matched_skills",
+                     "missing_skills", "model_version", "error"], rows)
 
 
 DECISION_WORDS = {"promoted": "✅ promoted", "rejected": "❌ rejected", "skipped": "⏭️ skipped",

@@ -1,4 +1,5 @@
-"""A refresh's decision, its figures and its plot, posted to the admin channel."""
+"""What the admins are told: a refresh's decision, its figures and its plot, posted to the
+admin channel, and a team label held back for their confirmation."""
 
 from __future__ import annotations
 
@@ -39,6 +40,26 @@ def post_report(outcome, settings: Settings) -> bool:
         logger.error("could not post the refresh report: %s", error or type(exc).__name__)
         return False
     return True
+
+
+def tell_admins(settings: Settings, text: str) -> bool:
+    """A note for the admins (a flagged team label): the admin channel, else a DM to each
+    admin. Never raises: the label is already held back whether or not the note arrives."""
+    token = settings.secret("slack_bot_token")
+    targets = [settings.admin_channel] if settings.admin_channel else settings.admin_users
+    if not (token and targets):
+        logger.info("a note for the admins was not sent: no admin channel or admin users")
+        return False
+    client = WebClient(token=token, base_url=settings.slack_api_url)
+    sent = False
+    for target in targets:
+        try:
+            client.chat_postMessage(channel=target, text=text)
+            sent = True
+        except Exception as exc:  # noqa: BLE001 - Slack errors, network errors
+            error = getattr(getattr(exc, "response", None), "get", lambda _k: None)("error")
+            logger.error("could not tell an admin: %s", error or type(exc).__name__)
+    return sent
 
 
 def admin_reporter(settings: Settings):

@@ -15,12 +15,15 @@ URL = re.compile(
     r"ca|info|biz|jobs|ke|in|au|de)(?:/\S*)?\b",
     re.IGNORECASE,
 )
+#: What is left of an address cut at its dots ("jane. … @example."), or a social handle.
+AT_HANDLE = re.compile(r"(?<![\w@])@[A-Za-z0-9][\w-]*|[\w.+-]+@(?![\w-])")
 PHONE = re.compile(r"(?<![\w£$€])(?:\+?\d[\d ().\-]{7,}\d)(?![\w%])")
 _SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+|$)")
 
 
 def contains_contact(text: str) -> bool:
-    return bool(EMAIL.search(text) or URL.search(text) or _has_phone(text))
+    return bool(EMAIL.search(text) or AT_HANDLE.search(text) or URL.search(text)
+                or _has_phone(text))
 
 
 def _has_phone(text: str) -> bool:

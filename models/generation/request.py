@@ -16,8 +16,10 @@ silently written into a JD as part of the title.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
+
+from models.common.user_text import drop_ignorable, text_problem
+from models.generation.contact_scrub import contains_contact
 
 MAX_TITLE_CHARS = 120
 MAX_REQUEST_CHARS = 600
@@ -75,12 +77,18 @@ class _Options:
 
 
 def _check_text(raw: str) -> str:
-    if raw is None or not raw.strip():
+    raw = drop_ignorable(raw or "")
+    if not raw.strip():
         raise TitleError("Please give a job title, e.g. \"Data Scientist\".")
-    if any(unicodedata.category(ch).startswith("C") for ch in raw):
-        raise TitleError("The job title contains control characters.")
     if len(raw) > MAX_REQUEST_CHARS:
         raise TitleError(f"The request is longer than {MAX_REQUEST_CHARS} characters.")
+    problem = text_problem(raw, "job title")
+    if problem:
+        raise TitleError(problem)
+    if contains_contact(raw):
+        raise TitleError("Leave contact details (e-mail, phone, web address) out of the request: "
+                         "a JD written here never carries them, so candidates apply the way "
+                         "your posting site says.")
     return " ".join(raw.split())
 
 

@@ -214,13 +214,45 @@ def refresh_classifier(registry: Registry, team: Sequence[TeamCV], *,
     return _in_run(registry, "classifier", work)
 
 
+#: Gate figures where a smaller number is the better model.
+LOWER_IS_BETTER = ("bits_per_char", "repetition_rate", "calibration_brier")
+#: Smaller than this is float noise, not learning (the figures are kept to 4 decimals).
+MIN_GAIN = 1e-4
+
+
+def improved_figures(figures: dict) -> list[str]:
+    """The figures on which the candidate measures better than the active version.
+
+    A candidate equal on every figure learnt nothing the gate can see (a forced refresh with
+    no team data refits the same head): promoting it would only add a version to roll back
+    past, so it is rejected however "not worse" it is.
+    """
+    active, candidate = figures.get("active", {}), figures.get("candidate", {})
+    better = []
+    for name, value in candidate.items():
+        old = active.get(name)
+        if not isinstance(value, int | float) or not isinstance(old, int | float):
+            continue
+        gain = old - value if name.endswith(LOWER_IS_BETTER) else value - old
+        if gain > MIN_GAIN:
+            better.append(name)
+    return better
+
+
 def _decide(registry: Registry, record: RunRecord, outcome: RefreshOutcome, folder: Path,
             passed: bool, started: float, rule: str) -> RefreshOutcome:
+    better = improved_figures(outcome.figures or {})
+    if passed and (not better or outcome.candidate_version == registry.active_version()):
+        outcome.decision = "rejected"
+        outcome.reason = ("learnt nothing new: no figure is better than the active version's, "
+                          "so promoting it would only add a version to roll back past")
+        return _finish(registry, record, outcome, started)
     if passed:
         registry.commit(record, folder, outcome.candidate_version)
         registry.promote(outcome.candidate_version)
         outcome.decision = "promoted"
-        outcome.reason = f"no figure worse than the active version's beyond the tolerance ({rule})"
+        outcome.reason = (f"better on {', '.join(better)}, and no figure worse than the active "
+                          f"version's beyond the tolerance ({rule})")
     else:
         outcome.decision = "rejected"
         outcome.reason = f"worse than the active version beyond the tolerance ({rule})"

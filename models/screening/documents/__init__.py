@@ -15,6 +15,12 @@ trained on, pdfium drops the real space glyphs (they are separate zero-width tex
 glues words together, so we re-insert spaces from per-character boxes; see
 ``pdf._insert_missing_spaces``.  The result matches pypdf's words (what the classifier was
 trained on) while staying close to pdfium's speed.
+
+Only text a reader can see is kept (``visibility``): white, invisible, off-page, tiny or
+covered text is dropped and counted in ``ParsedDocument.hidden_text_chars``, with a
+``DocumentWarning`` the verdict can show.  Work is bounded per file and per upload: PDF
+streams are inflated in a throw-away pass first (``pdfscan``), pages and characters are
+capped, and a CV keeps at most ``DocumentLimits.max_text_chars`` characters.
 """
 
 from models.screening.documents.reader import (
@@ -28,6 +34,7 @@ from models.screening.documents.results import (
     DocumentError,
     DocumentLimits,
     DocumentResult,
+    DocumentWarning,
     ParsedDocument,
 )
 
@@ -36,6 +43,7 @@ __all__ = [
     "DocumentError",
     "DocumentLimits",
     "DocumentResult",
+    "DocumentWarning",
     "ParsedDocument",
     "extract_pdf_text_pdfium",
     "extract_pdf_text_pypdf",

@@ -18,11 +18,15 @@ from models.screening.documents.results import (
     EMPTY_FILE,
     ENCRYPTED_ZIP,
     ZIP_BOMB,
+    ZIP_DUPLICATE_NAME,
+    ZIP_LINK,
     ZIP_TOO_DEEP,
     ZIP_TOO_MANY_MEMBERS,
+    ZIP_TOO_MUCH_TEXT,
     DocumentError,
     DocumentLimits,
     DocumentResult,
+    ParsedDocument,
     _mb,
 )
 
@@ -42,6 +46,7 @@ class _ZipBudget:
 
     members: int = 0
     total_bytes: int = 0
+    chars: int = 0  # text kept from the documents read so far
 
 
 #: How an archive reads each member: the dispatcher itself, handed in, so that nested
@@ -109,10 +114,18 @@ def _expand_zip(
         budget.members += len(members)
         results: list[DocumentResult] = []
         exhausted = False
+        seen: set[str] = set()
         for info in members:
             name = f"{display}/{_sanitise_member_name(info.filename)}"
             if exhausted:
                 results.append(_total_exceeded(name, limits))
+                continue
+            if name in seen:
+                results.append(_duplicate_error(name))
+                continue
+            seen.add(name)
+            if budget.chars >= limits.max_upload_chars:
+                results.append(_too_much_text(name, limits))
                 continue
             error = _member_precheck(name, info, limits)
             if error is not None:
@@ -141,7 +154,10 @@ def _expand_zip(
                 exhausted = True
                 results.append(_total_exceeded(name, limits))
                 continue
-            results.extend(read_member(name, member_data, limits, depth + 1, budget))
+            read = read_member(name, member_data, limits, depth + 1, budget)
+            if len(read) == 1 and isinstance(read[0], ParsedDocument):
+                budget.chars += len(read[0].text)  # nested archives count their own
+            results.extend(read)
         return results
 
 
@@ -149,6 +165,13 @@ def _member_precheck(
     name: str, info: zipfile.ZipInfo, limits: DocumentLimits
 ) -> DocumentError | None:
     """Refuse encrypted or bomb-like members from their headers, before inflating anything."""
+    if _is_link(info):
+        return DocumentError(
+            name,
+            ZIP_LINK,
+            "This entry inside the ZIP is a link to another file, not a document, so it was "
+            "skipped; please put the CV files themselves in the ZIP.",
+        )
     if info.flag_bits & 0x1:
         return DocumentError(
             name,
@@ -168,6 +191,30 @@ def _member_precheck(
             "so it was skipped for safety.",
         )
     return None
+
+
+def _is_link(info: zipfile.ZipInfo) -> bool:
+    """A Unix symbolic link (its "content" is a path) stored as a member."""
+    return info.create_system == 3 and (info.external_attr >> 16) & 0o170000 == 0o120000
+
+
+def _duplicate_error(name: str) -> DocumentError:
+    return DocumentError(
+        name,
+        ZIP_DUPLICATE_NAME,
+        "Another file in this ZIP has the same name, so only the first one was read; please "
+        "give each CV its own file name.",
+    )
+
+
+def _too_much_text(name: str, limits: DocumentLimits) -> DocumentError:
+    return DocumentError(
+        name,
+        ZIP_TOO_MUCH_TEXT,
+        f"The documents before this one in the ZIP already hold {limits.max_upload_chars:,} "
+        "characters of text, the most one upload may; please split the batch into smaller "
+        "ZIPs.",
+    )
 
 
 def _member_too_big(name: str, limits: DocumentLimits) -> DocumentError:
@@ -197,8 +244,10 @@ def _bounded_read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes
     try:
         with zf.open(info) as fh:
             return fh.read(cap + 1)
-    except Exception:  # BadZipFile, zlib.error, NotImplementedError ...
-        logger.debug("could not inflate a zip member", exc_info=True)
+    except Exception as exc:  # BadZipFile, zlib.error, NotImplementedError ...
+        # Only the type: zipfile's messages (and tracebacks) carry the member's file name,
+        # which is usually the candidate's name.
+        logger.debug("could not inflate a zip member (%s)", type(exc).__name__)
         return None
 
 

@@ -8,6 +8,7 @@ import io
 import logging
 import threading
 from collections import deque
+from dataclasses import dataclass
 from itertools import repeat
 
 import numpy as np
@@ -15,21 +16,30 @@ import pypdf
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from models.screening.documents.pdfscan import StreamScan, scan_pdf_streams
 from models.screening.documents.results import (
     _CORRUPT_PDF_MSG,
+    _DEFAULT_LIMITS,
     _ENCRYPTED_PDF_MSG,
     _NO_TEXT_LAYER_MSG,
+    _PDF_BOMB_MSG,
     CORRUPT_PDF,
     ENCRYPTED_PDF,
     NO_TEXT_LAYER,
+    PDF_BOMB,
     TOO_FEW_WORDS,
     DocumentLimits,
     ParsedDocument,
+    _cap_text,
     _count_words,
     _Fail,
+    _hidden_text_warning,
     _normalise_text,
+    _pages_skipped_warning,
     _too_few_words_msg,
+    _truncated_warning,
 )
+from models.screening.documents.visibility import PageLayout, visible_mask
 
 logger = logging.getLogger(__name__)
 
@@ -52,66 +62,175 @@ _MIN_SAMPLES = 8
 _SCAN_MAX_WORDS = 5
 
 
+@dataclass
+class _PdfText:
+    """Raw text of the pages read, and what was left out on the way."""
+
+    text: str = ""
+    hidden_chars: int = 0
+    pages_total: int = 0
+    pages_read: int = 0
+    pages_failed: int = 0  # pages pdfium could not load
+    pages_too_complex: int = 0  # pages with more objects than max_pdf_page_objects
+    truncated: bool = False
+
+
 def _read_pdf(display: str, data: bytes, limits: DocumentLimits) -> ParsedDocument:
-    """PDF -> ParsedDocument, telling scans apart from merely short documents."""
-    text = _normalise_text(_pdf_text(data))
+    """PDF -> ParsedDocument with only the visible text, telling scans, damaged files and
+    merely short documents apart."""
+    scan = scan_pdf_streams(
+        data,
+        max_stream=limits.max_pdf_stream_bytes,
+        max_content=limits.max_pdf_content_bytes,
+        max_total=limits.max_pdf_inflated_bytes,
+    )
+    if scan.refusal is not None:
+        logger.info("PDF refused before parsing: inflates past the %s cap", scan.refusal)
+        raise _Fail(PDF_BOMB, _PDF_BOMB_MSG)
+    extracted = _pdf_extract(data, limits)
+    text, truncated = _cap_text(_normalise_text(extracted.text), limits)
     n_words = _count_words(text)
     if n_words < limits.min_words:
+        if extracted.hidden_chars:
+            # The visible text is too short; what is hidden is not read (nor is pypdf asked).
+            raise _Fail(
+                TOO_FEW_WORDS,
+                _too_few_words_msg(n_words, limits.min_words).replace(
+                    " were found", " were found (hidden text was ignored)", 1
+                ),
+            )
+        if extracted.pages_too_complex and n_words < _SCAN_MAX_WORDS:
+            raise _Fail(PDF_BOMB, _PDF_BOMB_MSG)  # pypdf would walk those objects too
         if n_words < _SCAN_MAX_WORDS:
             # pdfium found (almost) nothing; ask pypdf before calling it a scan.
-            fallback = _pypdf_text_or_none(data)
+            fallback = _pypdf_text_or_none(data, limits)
             if fallback is not None and _count_words(fallback) >= limits.min_words:
-                return ParsedDocument(display, fallback, "pdf", hashlib.sha256(data).hexdigest())
+                extracted = _PdfText(fallback, pages_total=extracted.pages_total,
+                                     pages_read=extracted.pages_read)
+                text, truncated = _cap_text(fallback, limits)
+                return _parsed(display, data, text, extracted, truncated)
+            if _looks_damaged(data, scan, extracted):
+                raise _Fail(CORRUPT_PDF, _CORRUPT_PDF_MSG)
             raise _Fail(NO_TEXT_LAYER, _NO_TEXT_LAYER_MSG)
         if _pdf_has_images(data):
             raise _Fail(NO_TEXT_LAYER, _NO_TEXT_LAYER_MSG)
         raise _Fail(TOO_FEW_WORDS, _too_few_words_msg(n_words, limits.min_words))
-    return ParsedDocument(display, text, "pdf", hashlib.sha256(data).hexdigest())
+    return _parsed(display, data, text, extracted, truncated)
 
 
-def _pdf_text(data: bytes) -> str:
-    """Raw (unnormalised) PDF text: pdfium with recovered spaces, pypdf as a fallback."""
+def _parsed(
+    display: str, data: bytes, text: str, extracted: _PdfText, truncated: bool
+) -> ParsedDocument:
+    warnings = []
+    if extracted.hidden_chars:
+        logger.info("PDF: %d hidden characters ignored", extracted.hidden_chars)
+        warnings.append(_hidden_text_warning(extracted.hidden_chars))
+    if extracted.pages_read < extracted.pages_total:
+        warnings.append(_pages_skipped_warning(extracted.pages_read, extracted.pages_total))
+    if truncated or extracted.truncated:
+        warnings.append(_truncated_warning(len(text)))
+    return ParsedDocument(
+        display,
+        text,
+        "pdf",
+        hashlib.sha256(data).hexdigest(),
+        hidden_text_chars=extracted.hidden_chars,
+        warnings=tuple(warnings),
+    )
+
+
+def _looks_damaged(data: bytes, scan: StreamScan, extracted: _PdfText) -> bool:
+    """No text, and the reason is broken data rather than a scan or an empty page."""
+    if extracted.pages_total == 0 or extracted.pages_failed == extracted.pages_total:
+        return True
+    if scan.damaged_streams and b"/Encrypt" not in data:  # encrypted streams never inflate
+        return not _pdf_has_images(data)
+    return False
+
+
+def _pdf_text(data: bytes, limits: DocumentLimits = _DEFAULT_LIMITS) -> str:
+    """Raw (unnormalised) visible PDF text; see :func:`_pdf_extract`."""
+    return _pdf_extract(data, limits).text
+
+
+def _pdf_extract(data: bytes, limits: DocumentLimits) -> _PdfText:
+    """pdfium with recovered spaces and hidden text left out; pypdf when pdfium fails."""
     try:
-        return _insert_missing_spaces(_pdfium_pages(data))
+        return _pdfium_extract(data, limits)
     except pdfium.PdfiumError as exc:
         if exc.err_code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
             raise _Fail(ENCRYPTED_PDF, _ENCRYPTED_PDF_MSG) from None
-        logger.debug("pdfium could not open the PDF (%s); trying pypdf", exc)
-    except Exception:  # unexpected: keep the upload working, but make the cause visible
-        logger.warning("pdfium extraction failed unexpectedly; trying pypdf", exc_info=True)
-    return _pypdf_fallback(data)
+        logger.debug("pdfium could not open the PDF (error %s); trying pypdf", exc.err_code)
+    except Exception as exc:  # unexpected: keep the upload working, but make the cause visible
+        logger.warning("pdfium extraction failed unexpectedly (%s); trying pypdf",
+                       type(exc).__name__)
+    text = _pypdf_fallback(data, limits)
+    return _PdfText(text, pages_total=1, pages_read=1)
 
 
-def _pdfium_pages(data: bytes) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per page: character codes and loose character boxes (left, top, right, bottom)."""
+def _pdfium_extract(data: bytes, limits: DocumentLimits) -> _PdfText:
+    """Visible characters of the first ``max_pdf_pages`` pages, each page and the file
+    capped, with their boxes turned into text by :func:`_insert_missing_spaces`."""
     pages: list[tuple[np.ndarray, np.ndarray]] = []
+    result = _PdfText()
+    file_cap = limits.max_text_chars + limits.max_text_chars // 2
+    kept = 0
     with _PDFIUM_LOCK:
         document = pdfium.PdfDocument(data)
         try:
-            for index in range(len(document)):
-                try:
-                    page = document[index]
-                except pdfium.PdfiumError:
-                    logger.debug("skipping an unreadable PDF page")
-                    continue
-                try:
-                    textpage = page.get_textpage()
-                    try:
-                        arrays = _textpage_arrays(textpage.raw)
-                    finally:
-                        textpage.close()
-                finally:
-                    page.close()
+            result.pages_total = len(document)
+            for index in range(min(result.pages_total, limits.max_pdf_pages)):
+                if kept > file_cap:
+                    result.truncated = True
+                    break
+                arrays = _page_arrays(document, index, limits, result)
                 if arrays is not None:
                     pages.append(arrays)
+                    kept += len(arrays[0])
         finally:
             document.close()
-    return pages
+    result.text = _insert_missing_spaces(pages)
+    return result
 
 
-def _textpage_arrays(textpage: object) -> tuple[np.ndarray, np.ndarray] | None:
-    """Copy a text page's characters and boxes into numpy arrays (one C call per char)."""
-    n_chars = pdfium_c.FPDFText_CountChars(textpage)
+def _page_arrays(
+    document: pdfium.PdfDocument, index: int, limits: DocumentLimits, result: _PdfText
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """One page's visible character codes and boxes; updates ``result``'s counters."""
+    try:
+        page = document[index]
+    except pdfium.PdfiumError:
+        logger.debug("skipping an unreadable PDF page")
+        result.pages_failed += 1
+        return None
+    try:
+        layout = PageLayout(page.raw, limits.max_pdf_page_objects)
+        if layout.too_complex:
+            logger.info("skipping a PDF page with too many objects")
+            result.pages_too_complex += 1
+            return None
+        result.pages_read += 1
+        textpage = page.get_textpage()
+        try:
+            arrays = _textpage_arrays(textpage.raw, limits.max_pdf_page_chars)
+            if arrays is None:
+                return None
+            if len(arrays[0]) >= limits.max_pdf_page_chars:
+                result.truncated = True
+            keep, hidden = visible_mask(layout, textpage.raw, arrays[1])
+        finally:
+            textpage.close()
+    finally:
+        page.close()
+    result.hidden_chars += hidden
+    return arrays[0][keep], arrays[1][keep]
+
+
+def _textpage_arrays(
+    textpage: object, max_chars: int = 1 << 30
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Copy a text page's first ``max_chars`` characters and boxes into numpy arrays."""
+    n_chars = min(pdfium_c.FPDFText_CountChars(textpage), max_chars)
     if n_chars <= 0:
         return None
     buffer = (ctypes.c_ushort * (n_chars + 1))()
@@ -212,32 +331,41 @@ def _pdf_has_images(data: bytes) -> bool:
                         page.close()
             finally:
                 document.close()
-    except Exception:  # only a hint for choosing the message
-        logger.debug("image check failed", exc_info=True)
+    except Exception as exc:  # only a hint for choosing the message
+        logger.debug("image check failed (%s)", type(exc).__name__)
     return False
 
 
-def _pypdf_fallback(data: bytes) -> str:
-    """pypdf for files pdfium refuses; it is slower but repairs some broken files."""
+def _pypdf_fallback(data: bytes, limits: DocumentLimits = _DEFAULT_LIMITS) -> str:
+    """pypdf for files pdfium refuses; it is slower but repairs some broken files.
+
+    pypdf caps what one stream may inflate to itself; pages and text are capped here."""
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise _Fail(ENCRYPTED_PDF, _ENCRYPTED_PDF_MSG)
         if len(reader.pages) == 0:
             raise _Fail(CORRUPT_PDF, _CORRUPT_PDF_MSG)
-        return "\n".join(page.extract_text() or "" for page in reader.pages)
+        texts: list[str] = []
+        kept = 0
+        for page in reader.pages[: limits.max_pdf_pages]:
+            texts.append((page.extract_text() or "")[: limits.max_pdf_page_chars])
+            kept += len(texts[-1])
+            if kept > limits.max_text_chars:
+                break
+        return "\n".join(texts)
     except _Fail:
         raise
     except (pypdf.errors.FileNotDecryptedError, pypdf.errors.DependencyError):
         raise _Fail(ENCRYPTED_PDF, _ENCRYPTED_PDF_MSG) from None
-    except Exception:  # pypdf raises many types on malformed input
-        logger.debug("pypdf could not read the PDF either", exc_info=True)
+    except Exception as exc:  # pypdf raises many types on malformed input
+        logger.debug("pypdf could not read the PDF either (%s)", type(exc).__name__)
         raise _Fail(CORRUPT_PDF, _CORRUPT_PDF_MSG) from None
 
 
-def _pypdf_text_or_none(data: bytes) -> str | None:
+def _pypdf_text_or_none(data: bytes, limits: DocumentLimits) -> str | None:
     """Second opinion for PDFs where pdfium found no text; never raises."""
     try:
-        return _normalise_text(_pypdf_fallback(data))
+        return _normalise_text(_pypdf_fallback(data, limits))
     except _Fail:
         return None

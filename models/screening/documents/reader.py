@@ -11,25 +11,29 @@ import pypdf
 
 from models.screening.documents.archive import _display_name, _read_zip, _ZipBudget
 from models.screening.documents.pdf import _pdf_text, _read_pdf
-from models.screening.documents.plaintext import _decode_text
+from models.screening.documents.plaintext import _decode_text, text_byte_cap
 from models.screening.documents.results import (
     _CORRUPT_DOCX_MSG,
     _CORRUPT_ZIP_MSG,
     _DEFAULT_LIMITS,
+    _MACRO_MSG,
     CORRUPT_DOCX,
     CORRUPT_ZIP,
+    MACRO_DOCUMENT,
     TOO_FEW_WORDS,
     UNSUPPORTED_TYPE,
     DocumentError,
     DocumentLimits,
     DocumentResult,
     ParsedDocument,
+    _cap_text,
     _count_words,
     _empty_error,
     _Fail,
     _normalise_text,
     _too_few_words_msg,
     _too_large_error,
+    _truncated_warning,
 )
 from models.screening.documents.sniff import _classify_zip, _sniff
 from models.screening.documents.word import _docx_text
@@ -133,13 +137,17 @@ def _read_any(
             return [_read_pdf(display, data, limits)]
         if kind == "docx":
             return [_finish(display, data, "docx", _docx_text(data, limits), limits)]
+        if kind == "macro":
+            raise _Fail(MACRO_DOCUMENT, _MACRO_MSG)
         if kind == "corrupt_docx":
             raise _Fail(CORRUPT_DOCX, _CORRUPT_DOCX_MSG)
         if kind == "corrupt_zip":
             raise _Fail(CORRUPT_ZIP, _CORRUPT_ZIP_MSG)
         if kind.startswith("unsupported:"):
             raise _Fail(UNSUPPORTED_TYPE, kind.split(":", 1)[1])
-        return [_finish(display, data, "text", _decode_text(data), limits)]
+        text = _decode_text(data, limits.max_text_chars)
+        truncated = len(data) > text_byte_cap(limits.max_text_chars)
+        return [_finish(display, data, "text", text, limits, truncated)]
     except _Fail as exc:
         # The name is left out on purpose: CV file names usually carry the candidate's name.
         logger.info("document rejected: %s", exc.code)
@@ -147,11 +155,22 @@ def _read_any(
 
 
 def _finish(
-    display: str, data: bytes, kind: str, raw_text: str, limits: DocumentLimits
+    display: str,
+    data: bytes,
+    kind: str,
+    raw_text: str,
+    limits: DocumentLimits,
+    truncated: bool = False,
 ) -> ParsedDocument:
-    """Normalise, enforce the minimum length, and build the result."""
-    text = _normalise_text(raw_text)
+    """Normalise, keep at most ``max_text_chars``, enforce the minimum length, build."""
+    slack = 2 * limits.max_text_chars + 4096  # normalising only ever shortens the text
+    if len(raw_text) > slack:
+        raw_text, truncated = raw_text[:slack], True
+    text, cut = _cap_text(_normalise_text(raw_text), limits)
     n_words = _count_words(text)
     if n_words < limits.min_words:
         raise _Fail(TOO_FEW_WORDS, _too_few_words_msg(n_words, limits.min_words))
-    return ParsedDocument(display, text, kind, hashlib.sha256(data).hexdigest())
+    warnings = (_truncated_warning(len(text)),) if truncated or cut else ()
+    return ParsedDocument(
+        display, text, kind, hashlib.sha256(data).hexdigest(), warnings=warnings
+    )

@@ -18,6 +18,24 @@ class DocumentLimits:
     max_zip_total_bytes: int = 100 * 1024 * 1024  # total uncompressed bytes, whole archive tree
     max_zip_depth: int = 2  # a zip inside a zip is expanded; deeper -> error for that member
     min_words: int = 30
+    # What is kept of one CV's text (the models read far less) and of a whole upload's.
+    max_text_chars: int = 100_000
+    max_upload_chars: int = 2_000_000  # ~15 s of screening at most
+    # PDFs: pages read, and what their streams may inflate to (see pdfscan).
+    max_pdf_pages: int = 30
+    max_pdf_page_chars: int = 30_000
+    max_pdf_page_objects: int = 50_000
+    max_pdf_stream_bytes: int = 768 * 1024  # real CV pages: under 150 KB
+    max_pdf_content_bytes: int = 2 * 1024 * 1024  # real CVs: under 500 KB in all
+    max_pdf_inflated_bytes: int = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class DocumentWarning:
+    """Something the reader did to a readable CV that the verdict should mention."""
+
+    code: str  # HIDDEN_TEXT | TEXT_TRUNCATED | PAGES_SKIPPED
+    message: str  # one sentence for the HR person
 
 
 @dataclass(frozen=True)
@@ -28,6 +46,10 @@ class ParsedDocument:
     text: str  # normalised text (see _normalise_text)
     kind: str  # "pdf" | "docx" | "text"
     sha256: str  # hex sha256 of the raw file bytes
+    # Characters a reader cannot see (white, invisible, off-page, tiny, covered) that were
+    # found and left out of ``text``; 0 for formats without such tricks.
+    hidden_text_chars: int = 0
+    warnings: tuple[DocumentWarning, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +77,16 @@ UNSUPPORTED_TYPE = "unsupported_type"
 NOT_TEXT = "not_text"
 TOO_FEW_WORDS = "too_few_words"
 ENCRYPTED_ZIP = "encrypted_zip"
+PDF_BOMB = "pdf_bomb"
+MACRO_DOCUMENT = "macro_document"
+ZIP_LINK = "zip_link"
+ZIP_DUPLICATE_NAME = "zip_duplicate_name"
+ZIP_TOO_MUCH_TEXT = "zip_too_much_text"
+
+# warning codes (a ParsedDocument's ``warnings``)
+HIDDEN_TEXT = "hidden_text"
+TEXT_TRUNCATED = "text_truncated"
+PAGES_SKIPPED = "pages_skipped"
 
 ERROR_CODES = frozenset(
     {
@@ -72,6 +104,11 @@ ERROR_CODES = frozenset(
         NOT_TEXT,
         TOO_FEW_WORDS,
         ENCRYPTED_ZIP,
+        PDF_BOMB,
+        MACRO_DOCUMENT,
+        ZIP_LINK,
+        ZIP_DUPLICATE_NAME,
+        ZIP_TOO_MUCH_TEXT,
     }
 )
 
@@ -131,7 +168,49 @@ _NO_TEXT_LAYER_MSG = (
     "This PDF looks scanned: it has no text layer and OCR is not supported; please upload a PDF "
     "exported from a word processor, or a DOCX."
 )
+_PDF_BOMB_MSG = (
+    "This PDF unpacks to an unusually large amount of data (a possible decompression bomb), "
+    "so it was skipped for safety; please export it again or upload a DOCX."
+)
+_MACRO_MSG = (
+    "This Word file contains macros, which are never opened for safety; please save it as a "
+    "plain DOCX (or PDF) and upload that."
+)
 _NOT_TEXT_MSG = "This file is not a PDF, Word document or readable text file; " + _UPLOAD_HINT + "."
+
+
+def _hidden_text_warning(n_chars: int) -> DocumentWarning:
+    return DocumentWarning(
+        HIDDEN_TEXT,
+        f"Hidden text was found and ignored ({n_chars} characters a reader cannot see, such "
+        "as white or invisible text); only the visible text was screened.",
+    )
+
+
+def _truncated_warning(kept_chars: int) -> DocumentWarning:
+    return DocumentWarning(
+        TEXT_TRUNCATED,
+        f"This CV is unusually long; only its first {kept_chars:,} characters were screened.",
+    )
+
+
+def _pages_skipped_warning(read: int, total: int) -> DocumentWarning:
+    return DocumentWarning(
+        PAGES_SKIPPED,
+        f"Only {read} of this PDF's {total} pages were read (the rest are too many or too "
+        "complex to be a CV).",
+    )
+
+
+def _cap_text(text: str, limits: DocumentLimits) -> tuple[str, bool]:
+    """The first ``max_text_chars`` characters, cut at a line or word break when one is near."""
+    cap = limits.max_text_chars
+    if len(text) <= cap:
+        return text, False
+    cut = text.rfind("\n", cap - 2000, cap)
+    if cut < 0:
+        cut = text.rfind(" ", cap - 200, cap)
+    return text[: cut if cut > 0 else cap], True
 
 
 # --------------------------------------------------------------------------- text normalisation

@@ -11,6 +11,10 @@ from models.screening.documents.results import _UPLOAD_HINT
 # --------------------------------------------------------------------------- sniffing
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Storage names of a VBA project inside an OLE compound file (UTF-16 directory entries).
+_OLE_MACRO_MARKERS = tuple(
+    name.encode("utf-16-le") for name in ("_VBA_PROJECT", "Macros", "VBA\x00")
+)
 _IMAGE_HINT = (
     "not a document with text; please upload a PDF exported from your word processor "
     "(with real text, not a scan), or a DOCX or TXT file."
@@ -35,7 +39,8 @@ _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b
 
 
 def _sniff(data: bytes) -> str:
-    """Decide the type from the bytes: "pdf", "zip", "text" or "unsupported:<message>".
+    """Decide the type from the bytes: "pdf", "zip", "text", "macro" (an old Office file
+    with macros) or "unsupported:<message>".
 
     Containers are recognised by their magic at offset 0 before a PDF header is searched for:
     a ZIP that stores (does not compress) a PDF carries ``%PDF-`` in its first kilobyte too.
@@ -50,6 +55,8 @@ def _sniff(data: bytes) -> str:
                 "unsupported:This Word file is password-protected; please remove the password "
                 "(or export a PDF) and upload it again."
             )
+        if any(marker in data for marker in _OLE_MACRO_MARKERS):
+            return "macro"
         return (
             "unsupported:This is an old-style Word (.doc) or Excel file, which is not "
             "supported; please save it as DOCX or PDF and upload that."

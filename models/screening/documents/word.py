@@ -13,7 +13,9 @@ from docx.oxml.parser import parse_xml
 
 from models.screening.documents.results import (
     _CORRUPT_DOCX_MSG,
+    _MACRO_MSG,
     CORRUPT_DOCX,
+    MACRO_DOCUMENT,
     ZIP_BOMB,
     DocumentLimits,
     _Fail,
@@ -29,6 +31,7 @@ _W_P, _W_T = _W_NS + "p", _W_NS + "t"
 _W_TABS = {_W_NS + "tab", _W_NS + "ptab"}
 _W_BREAKS = {_W_NS + "br", _W_NS + "cr"}
 _W_HYPHEN = _W_NS + "noBreakHyphen"
+_MACRO_PARTS = ("vbaproject.bin", "vbadata.xml")
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 
 
@@ -58,8 +61,9 @@ def _docx_text(data: bytes, limits: DocumentLimits) -> str:
         return "\n".join(lines)
     except _Fail:
         raise
-    except Exception:  # python-docx rejects .docm/.dotx and odd packages
-        logger.debug("python-docx could not open the file; trying the raw XML", exc_info=True)
+    except Exception as exc:  # python-docx rejects .dotx and odd packages
+        logger.debug("python-docx could not open the file (%s); trying the raw XML",
+                     type(exc).__name__)
     return _docx_text_raw(data)
 
 
@@ -71,8 +75,8 @@ def _docx_text_raw(data: bytes) -> str:
         lines: list[str] = []
         _walk_docx(root, lines, [])
         return "\n".join(lines)
-    except Exception:  # any failure here: the file is damaged
-        logger.debug("raw DOCX parse failed", exc_info=True)
+    except Exception as exc:  # any failure here: the file is damaged
+        logger.debug("raw DOCX parse failed (%s)", type(exc).__name__)
         raise _Fail(CORRUPT_DOCX, _CORRUPT_DOCX_MSG) from None
 
 
@@ -102,13 +106,20 @@ def _check_docx_bomb(data: bytes, limits: DocumentLimits) -> None:
     """python-docx inflates (and parses) every part in memory, so check declared sizes first.
 
     A real CV's XML is well under a megabyte; an XML part over the per-file cap, or a
-    package over the archive cap, is a decompression bomb.
+    package over the archive cap, is a decompression bomb.  zipfile never inflates past a
+    member's declared size (and checks its CRC), so a header cannot lie its way past this.
+    A package with a VBA project (a .docm renamed .docx) is refused: macros are never run
+    here, but the HR person should not open that file either.  (XML entities are safe:
+    python-docx parses with ``resolve_entities=False`` and lxml never fetches from the
+    network, so an XXE entity stays unexpanded.)
     """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
     except Exception:  # not even a readable package
         raise _Fail(CORRUPT_DOCX, _CORRUPT_DOCX_MSG) from None
+    if any(info.filename.lower().endswith(_MACRO_PARTS) for info in infos):
+        raise _Fail(MACRO_DOCUMENT, _MACRO_MSG)
     total = sum(info.file_size for info in infos)
     biggest_xml = max(
         (info.file_size for info in infos if info.filename.endswith((".xml", ".rels"))),
