@@ -113,3 +113,22 @@ def test_cli_labels_that_contradict_the_classifier_are_flagged_listed_and_confir
     assert "confirmed 1 label" in capsys.readouterr().out
     assert main(["data", "list"]) == 0
     assert "2 labelled CVs, 0 flagged" in capsys.readouterr().out
+
+
+def test_group_dms_count_as_direct_messages():
+    from bot.config import Settings
+    from bot.slack.access import Gate
+
+    gate = Gate(Settings(dm_screening=False, admin_users=[ADMIN]))
+    assert gate.screening_refusal("G0GROUP", "mpim") and gate.screening_refusal("D0DM", "im")
+    assert gate.screening_refusal("C0OPEN", "channel") is None
+
+
+@pytest.mark.parametrize("link", [
+    "https://files.slack.com/files-pri/T012AB3C4-F0ABCDEFG/cv.pdf",
+    "<https://files.slack.com/files-pri/T012AB3C4-F0ABCDEFG/download/cv.pdf>",
+    "<https://acme.slack.com/files/U0HR/F0ABCDEFG/cv.pdf|cv.pdf>", "F0ABCDEFG"])
+def test_forget_finds_the_file_in_every_kind_of_link(link):
+    from bot.services.forget import parse_target
+
+    assert parse_target(link) == ("file_id", "F0ABCDEFG")

@@ -16,7 +16,7 @@ from tests.test_privacy import make_env as make_env  # noqa: F401 - the shared f
 from tests.test_slack_app import CHANNEL, verdicts, wait_for
 from tests.test_slack_app import models as models  # noqa: F401 - the shared fixture
 
-NAMES = ("=HYPERLINK(evil).txt", "+SUM(A1).txt", "-2+3.txt", "@cmd.txt")
+NAMES = ("=HYPERLINK(evil).txt", "+SUM(A1).txt", "-2+3.txt", "@cmd.txt", "@cmd.txt")
 
 
 def test_every_verdict_and_jd_is_recorded_and_exported_as_safe_csv(make_env, tmp_path, capsys):
@@ -43,7 +43,9 @@ def test_every_verdict_and_jd_is_recorded_and_exported_as_safe_csv(make_env, tmp
         assert (row["verdict"], row["score"], row["model_version"], row["file_name"]) == (
             screening["verdict"], screening["score"], screening["model_version"],
             screening["file_name"])
-        assert row["file_id"] in {f["id"] for f in files}
+    # each verdict names its own Slack file, even when two files have the same name
+    assert sorted(r["file_id"] for r in verdict_rows) == sorted(f["id"] for f in files)
+    assert sorted(r["file_id"] for r in screenings.values()) == sorted(f["id"] for f in files)
     assert "text" not in store.db["audit"].columns_dict  # no column could hold CV text
 
     today = datetime.now(UTC).date()

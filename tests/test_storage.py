@@ -48,3 +48,20 @@ def test_pending_uploads_are_handed_out_once(tmp_path):
     store.add_pending("C", "9.1", "9.1", "F2")
     assert [r["file_id"] for r in store.take_pending("C", "9.1")] == ["F1", "F2"]
     assert store.take_pending("C", "9.1") == []
+
+
+def test_row_ids_are_never_reused_so_a_vote_names_one_verdict(tmp_path):
+    """With SQLite's plain INTEGER PRIMARY KEY a deleted last row's id comes back: a 👍 on an
+    old verdict (its button carries the id) would label the next candidate's CV."""
+    store = Store(tmp_path / "hirebot.db")
+    first = store.add_screening(channel="C", thread_ts="1", file_name="a.pdf", role="Nurse",
+                                verdict="fit", score=0.9, category="Healthcare",
+                                model_version="v")
+    store.delete_in("screenings", "id", [first])
+    second = store.add_screening(channel="C", thread_ts="1", file_name="b.pdf", role="Nurse",
+                                 verdict="fit", score=0.9, category="Healthcare",
+                                 model_version="v")
+    assert second != first
+    assert len({row["ref_id"] for row in store.dump("audit")}) == 2
+    assert store.confirm_label("%") == 0 and store.confirm_label("_") == 0  # no wildcards
+    store.close()

@@ -9,7 +9,6 @@ for a reviewer. CV text is never part of it; the file name is, as on the screeni
 from __future__ import annotations
 
 import getpass
-import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -22,44 +21,25 @@ COLUMNS = ("when_utc", "kind", "user", "source", "channel", "role", "file_name",
            "score", "model_name", "model_version")
 
 
-def _loose(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
 class AuditTrail:
-    """The Slack side: remembers each fetched file's name for the job that runs it (one model
-    worker, so one job at a time) and attributes the verdicts once they are delivered."""
+    """The Slack side: who uploaded each file, and each delivered verdict attributed to the
+    Slack file it came from (``ScreeningBatch.sources``: a ZIP's members share their file)."""
 
     def __init__(self, settings: Settings, store: Store):
         self.settings = settings
         self.store = store
-        self._names: dict[str, str] = {}
 
     def uploaded(self, channel: str, message_ts: str, file_ids: Sequence[str],
                  user: str | None) -> None:
         self.store.set_uploader(channel, message_ts, list(file_ids), user or "")
 
-    def fetched(self, file_id: str, fetched):
-        """Pass-through for the fetch step: note which name this file id came in as."""
-        self._names[file_id] = fetched.name
-        return fetched
-
     def delivered(self, channel: str, files: Sequence[tuple[str, str]], batch) -> None:
         """Attribute each stored verdict to its Slack file and uploader; with a retention of 0
         days erase them now that the reply is out."""
-        owners = [(file_id, _loose(self._names.pop(file_id, "")),
-                   self._uploader(channel, message_ts, file_id))
-                  for message_ts, file_id in files]
-        at = 0
-        for result, screening_id in zip(batch.results, batch.ids, strict=True):
-            name = _loose(str(result.get("file", "")))
-            for i in range(at, len(owners)):
-                if owners[i][1] and name.startswith(owners[i][1]):
-                    at = i
-                    break
-            if screening_id is not None and owners:
-                file_id, _, user = owners[at]
-                self.store.attribute(screening_id, user=user, file_id=file_id)
+        for screening_id, (message_ts, file_id) in zip(batch.ids, batch.sources, strict=True):
+            if screening_id is not None:
+                self.store.attribute(screening_id, file_id=file_id,
+                                     user=self._uploader(channel, message_ts, file_id))
         if self.settings.retention_days <= 0:
             ids = [i for i in batch.ids if i is not None]
             self.store.delete_in("screenings", "id", ids)

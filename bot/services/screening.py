@@ -48,6 +48,8 @@ class FetchError(Exception):
 class ScreeningBatch:
     results: list[dict] = field(default_factory=list)
     ids: list[int | None] = field(default_factory=list)  # screening row per result
+    #: the Slack file (message ts, file id) each result came from: a ZIP gives many results
+    sources: list[FileRef] = field(default_factory=list)
     had_zip: bool = False
 
 
@@ -107,9 +109,12 @@ class ScreeningDesk:
             except FetchError as exc:
                 batch.had_zip = batch.had_zip or exc.is_zip
                 documents.append(DocumentError(exc.name, exc.code, exc.message))
+                batch.sources.append((message_ts, file_id))
                 continue
             batch.had_zip = batch.had_zip or fetched.is_zip
-            documents.extend(self.models.read_upload(fetched.name, fetched.data))
+            read = self.models.read_upload(fetched.name, fetched.data)
+            documents.extend(read)
+            batch.sources.extend([(message_ts, file_id)] * len(read))
             self.store.finish_file(channel, message_ts, file_id, "read")
         total = len(documents)
         show = progress if total > 1 else None

@@ -326,7 +326,7 @@ class HireBot:
                                  base_url=self.settings.slack_api_url)
         except DownloadError as exc:
             raise FetchError(upload.name, exc.code, str(exc), is_zip=_is_zip(upload)) from None
-        return self.trail.fetched(file_id, Fetched(upload.name, data, _is_zip(upload)))
+        return Fetched(upload.name, data, _is_zip(upload))
 
     def _max_upload_bytes(self, upload: Upload) -> int:
         if _is_zip(upload):
