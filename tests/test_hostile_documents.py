@@ -542,3 +542,21 @@ def test_debug_logs_carry_no_file_names_or_text(caplog):
     for needle in ("Jane", "Candidate", "Other Person", "Third", "Jordan", "PostgreSQL",
                    "nursing"):
         assert needle not in logged, needle
+
+
+def test_a_pdf_only_the_fallback_reader_can_read_says_hidden_text_was_not_checked(monkeypatch):
+    """pypdf reads every character, seen or not: a verdict on its text must say so."""
+    from models.screening.documents import pdf as pdf_module
+    from models.screening.documents import read_document_bytes
+    from tests import hostile_files as h
+
+    def pdfium_breaks(data, limits):
+        raise RuntimeError("a hostile file tripped the page reader")
+
+    monkeypatch.setattr(pdf_module, "_pdfium_extract", pdfium_breaks)
+    [doc] = read_document_bytes("cv.pdf", h.hidden_text_pdf("white"))
+    codes = [w.code for w in doc.warnings]
+    assert "visibility_unchecked" in codes and "nursing" in doc.text  # read, and said
+    monkeypatch.undo()
+    [doc] = read_document_bytes("cv.pdf", h.hidden_text_pdf("white"))
+    assert [w.code for w in doc.warnings] == ["hidden_text"] and "nursing" not in doc.text

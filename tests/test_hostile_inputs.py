@@ -217,6 +217,7 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+@pytest.mark.slow  # about 3 minutes for the whole table: CI runs it (`make test CI=1`)
 @pytest.mark.parametrize("kind", KINDS, ids=[k.name for k in KINDS])
 def test_hostile_input_gets_a_clear_answer_and_the_bot_keeps_serving(app, kind, caplog):
     caplog.set_level(logging.DEBUG)

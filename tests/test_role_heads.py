@@ -47,7 +47,10 @@ def test_a_head_serves_its_role_only_when_it_passed_its_gate(tmp_path):
     pooled = service.screen("Backend Engineer", documents, THREAD_JD, "generated")[0]
     assert pooled["match"]["driver"] in {"jd match", "category"}
 
-    cv_vector = service.matcher.encode_cvs([BACKEND_CV])[0].vector
+    from models.screening.blinding import blind_text
+
+    # what serving reads: the CV blinded (its name line removed) before any model sees it
+    cv_vector = service.matcher.encode_cvs([blind_text(BACKEND_CV)])[0].vector
     head = RoleHead("Backend Engineer", "logistic", [float(v) for v in cv_vector * 4.0], -1.0,
                     serves=False, figures={"logistic_head_auc": 0.5, "pooled_auc": 0.9},
                     data={"layout": service.matcher.layout})

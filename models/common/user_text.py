@@ -30,14 +30,17 @@ def drop_ignorable(text: str) -> str:
 def text_problem(text: str, what: str) -> str | None:
     """Why ``text`` cannot be used as ``what`` ("role title", "job title"), or None.
 
-    Whitespace (tabs, newlines) is not a problem here: callers collapse it.
+    A title is one line: tabs and line breaks are control characters here (a title that
+    smuggles "Nurse\nrm -rf" must not reach a prompt or a log as two lines).
     """
     for ch in text:
         if ch in BIDI_CONTROLS:
             return (f"The {what} contains right-to-left override or isolate characters, "
                     "which can make text read differently from what it is. Please retype it.")
-        if ch.isspace() or ch in JOINERS or ch in IGNORABLE:
+        if ch in JOINERS or ch in IGNORABLE or unicodedata.category(ch) == "Zs":
             continue
+        if ch in "\n\r\t\v\f\x85\u2028\u2029":
+            return f"The {what} must be one line (it contains a line break or tab)."
         category = unicodedata.category(ch)
         if category in {"Cc", "Cf"}:
             return f"The {what} contains control characters (U+{ord(ch):04X})."

@@ -38,6 +38,7 @@ from models.screening.documents.results import (
     _pages_skipped_warning,
     _too_few_words_msg,
     _truncated_warning,
+    _visibility_unchecked_warning,
 )
 from models.screening.documents.visibility import PageLayout, visible_mask
 
@@ -73,6 +74,7 @@ class _PdfText:
     pages_failed: int = 0  # pages pdfium could not load
     pages_too_complex: int = 0  # pages with more objects than max_pdf_page_objects
     truncated: bool = False
+    visibility_unchecked: bool = False  # read by pypdf, which cannot see what is hidden
 
 
 def _read_pdf(display: str, data: bytes, limits: DocumentLimits) -> ParsedDocument:
@@ -106,7 +108,7 @@ def _read_pdf(display: str, data: bytes, limits: DocumentLimits) -> ParsedDocume
             fallback = _pypdf_text_or_none(data, limits)
             if fallback is not None and _count_words(fallback) >= limits.min_words:
                 extracted = _PdfText(fallback, pages_total=extracted.pages_total,
-                                     pages_read=extracted.pages_read)
+                                     pages_read=extracted.pages_read, visibility_unchecked=True)
                 text, truncated = _cap_text(fallback, limits)
                 return _parsed(display, data, text, extracted, truncated)
             if _looks_damaged(data, scan, extracted):
@@ -129,6 +131,8 @@ def _parsed(
         warnings.append(_pages_skipped_warning(extracted.pages_read, extracted.pages_total))
     if truncated or extracted.truncated:
         warnings.append(_truncated_warning(len(text)))
+    if extracted.visibility_unchecked:
+        warnings.append(_visibility_unchecked_warning())
     return ParsedDocument(
         display,
         text,
@@ -165,7 +169,7 @@ def _pdf_extract(data: bytes, limits: DocumentLimits) -> _PdfText:
         logger.warning("pdfium extraction failed unexpectedly (%s); trying pypdf",
                        type(exc).__name__)
     text = _pypdf_fallback(data, limits)
-    return _PdfText(text, pages_total=1, pages_read=1)
+    return _PdfText(text, pages_total=1, pages_read=1, visibility_unchecked=True)
 
 
 def _pdfium_extract(data: bytes, limits: DocumentLimits) -> _PdfText:

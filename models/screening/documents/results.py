@@ -87,6 +87,7 @@ ZIP_TOO_MUCH_TEXT = "zip_too_much_text"
 HIDDEN_TEXT = "hidden_text"
 TEXT_TRUNCATED = "text_truncated"
 PAGES_SKIPPED = "pages_skipped"
+VISIBILITY_UNCHECKED = "visibility_unchecked"
 
 ERROR_CODES = frozenset(
     {
@@ -177,6 +178,14 @@ _MACRO_MSG = (
     "plain DOCX (or PDF) and upload that."
 )
 _NOT_TEXT_MSG = "This file is not a PDF, Word document or readable text file; " + _UPLOAD_HINT + "."
+
+
+def _visibility_unchecked_warning() -> DocumentWarning:
+    return DocumentWarning(
+        VISIBILITY_UNCHECKED,
+        "This PDF could only be read by the fallback reader, which cannot tell hidden text from "
+        "visible text; if the verdict looks surprising, open the file.",
+    )
 
 
 def _hidden_text_warning(n_chars: int) -> DocumentWarning:
