@@ -271,6 +271,8 @@ def _screened(db_path: Path) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--transports", nargs="+", default=["hirebot", "naive"],
+                        choices=["hirebot", "naive"])
     args = parser.parse_args()
     from bot.config import Settings
     from bot.services.model_service import ModelService
@@ -279,7 +281,7 @@ def main() -> int:
         models = ModelService(Settings(data_dir=Path(tmp) / "models"))
         models.warm_up()  # load the models once, outside the measurement
         models.jd_for_title(ROLE)  # screening for a bare title uses its JD, kept per title
-        results = [run_one(kind, models, Path(tmp) / kind) for kind in ("hirebot", "naive")]
+        results = [run_one(kind, models, Path(tmp) / kind) for kind in args.transports]
     if args.json:
         print(json.dumps(results, indent=2))
         return 0

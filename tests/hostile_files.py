@@ -52,9 +52,10 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-def pdf(pages: list[str], *, compress: bool = True, extra_objects: dict[int, bytes] | None = None,
-        page_resources: str = "") -> bytes:
-    """A PDF whose page i has the content stream ``pages[i]`` (operators, not text)."""
+def pdf(pages: list[str | bytes], *, compress: bool = True,
+        extra_objects: dict[int, bytes] | None = None, page_resources: str = "") -> bytes:
+    """A PDF whose page i has the content stream ``pages[i]``: operators (str), or a whole
+    stream object as given (bytes: its dictionary, ``stream`` ... ``endstream``)."""
     objects: dict[int, bytes] = {
         1: b"<< /Type /Catalog /Pages 2 0 R >>",
         3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
@@ -62,11 +63,14 @@ def pdf(pages: list[str], *, compress: bool = True, extra_objects: dict[int, byt
     kids = []
     next_id = 10
     for content in pages:
-        raw = content.encode("latin-1")
-        data = zlib.compress(raw) if compress else raw
-        filt = b" /Filter /FlateDecode" if compress else b""
-        objects[next_id + 1] = (b"<< /Length %d%s >>\nstream\n" % (len(data), filt) + data
-                                + b"\nendstream")
+        if isinstance(content, bytes):
+            objects[next_id + 1] = content
+        else:
+            raw = content.encode("latin-1")
+            data = zlib.compress(raw) if compress else raw
+            filt = b" /Filter /FlateDecode" if compress else b""
+            objects[next_id + 1] = (b"<< /Length %d%s >>\nstream\n" % (len(data), filt)
+                                    + data + b"\nendstream")
         objects[next_id] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
                             b"/Resources << /Font << /F1 3 0 R >> " + page_resources.encode()
                             + b" >> /Contents %d 0 R >>" % (next_id + 1))
@@ -106,8 +110,12 @@ def hidden_text_pdf(how: str, visible: str = SOFTWARE_CV,
         "off_page": _text_ops(hidden, x=2000, y=3000),
         "one_point": _text_ops(hidden, y=300, size=1),
         "behind_image": _text_ops(hidden, y=400) + "\nq 0.5 0 0 rg 0 0 612 500 re f Q",
+        "squashed": _text_ops(hidden, y=400).replace(" Tr ", " Tr 1 Tz ", 1),
+        "nearly_transparent": "/Faint gs\n" + _text_ops(hidden, y=400),
+        "clipped": "q 0 0 1 1 re W n\n" + _text_ops(hidden, y=400) + "\nQ",
     }[how]
-    return pdf([_text_ops(visible) + "\n" + hidden_ops])
+    return pdf([_text_ops(visible) + "\n" + hidden_ops],
+               page_resources="/ExtGState << /Faint << /ca 0.02 >> >>")
 
 
 def many_pages_pdf(pages: int = 2000) -> bytes:
@@ -115,8 +123,12 @@ def many_pages_pdf(pages: int = 2000) -> bytes:
     return pdf([page] * pages)
 
 
-def pdf_bomb(inflated_mb: int = 400) -> bytes:
-    """A small file whose page stream inflates to ``inflated_mb`` MB of text operators."""
+def pdf_bomb(inflated_mb: int = 400, *, hide: str = "") -> bytes:
+    """A small file whose page stream inflates to ``inflated_mb`` MB of text operators.
+
+    ``hide`` puts the Flate data where a scan of raw bytes does not see it: ``"chain"``
+    behind ``[/ASCIIHexDecode /FlateDecode]``, ``"reference"`` with the filter given as an
+    indirect object."""
     chunk = b"(AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA) Tj\n" * 16000
     comp = zlib.compressobj(9)
     parts = [comp.compress(b"BT /F1 10 Tf 72 700 Td\n")]
@@ -124,33 +136,16 @@ def pdf_bomb(inflated_mb: int = 400) -> bytes:
         parts.append(comp.compress(chunk))
     parts.append(comp.compress(b"ET\n") + comp.flush())
     data = b"".join(parts)
-    stream = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream"
-    return _one_page_with(stream)
-
-
-def _one_page_with(stream: bytes) -> bytes:
-    """A one-page PDF whose content stream object is ``stream`` as given."""
-    objects = {
-        1: b"<< /Type /Catalog /Pages 2 0 R >>",
-        2: b"<< /Type /Pages /Kids [10 0 R] /Count 1 >>",
-        3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        10: (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-             b"/Resources << /Font << /F1 3 0 R >> >> /Contents 11 0 R >>"),
-        11: stream,
-    }
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = {}
-    for number in sorted(objects):
-        offsets[number] = out.tell()
-        out.write(b"%d 0 obj\n" % number + objects[number] + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 12\n0000000000 65535 f \n")
-    for number in range(1, 12):
-        out.write(b"%010d 00000 n \n" % offsets[number] if number in offsets
-                  else b"0000000000 65535 f \n")
-    out.write(b"trailer\n<< /Size 12 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref)
-    return out.getvalue()
+    extra: dict[int, bytes] = {}
+    if hide == "chain":
+        data = data.hex().encode() + b">"
+        filt = b"[/ASCIIHexDecode /FlateDecode]"
+    elif hide == "reference":
+        filt, extra = b"4 0 R", {4: b"/FlateDecode"}
+    else:
+        filt = b"/FlateDecode"
+    stream = b"<< /Length %d /Filter %s >>\nstream\n" % (len(data), filt) + data + b"\nendstream"
+    return pdf([stream], extra_objects=extra)
 
 
 def blank_pdf() -> bytes:

@@ -52,11 +52,14 @@ KINDS: list[Kind] = [
     # --- hidden text: scored on what a reader sees, and said
     *[Kind(f"pdf_hidden_{how}", "upload", lambda how=how: h.hidden_text_pdf(how),
            ("hidden",), file_name=f"hidden_{how}.pdf", verdict=True)
-      for how in ("white", "render_mode_3", "off_page", "one_point", "behind_image")],
+      for how in ("white", "render_mode_3", "off_page", "one_point", "behind_image",
+                  "squashed", "nearly_transparent", "clipped")],
     # --- PDFs
     Kind("pdf_2000_pages", "upload", h.many_pages_pdf, file_name="long.pdf", verdict=None),
     Kind("pdf_inflates_hugely", "upload", lambda: h.pdf_bomb(400), file_name="bomb.pdf",
          verdict=None),
+    Kind("pdf_bomb_behind_a_filter_chain", "upload", lambda: h.pdf_bomb(1500, hide="chain"),
+         ("large amount of data",), file_name="chained.pdf"),
     Kind("pdf_corrupt", "upload", h.corrupt_pdf, ("damaged",), file_name="corrupt.pdf"),
     Kind("pdf_blank", "upload", h.blank_pdf, ("scan",), file_name="blank.pdf"),
     Kind("pdf_named_docx", "upload", h.text_pdf, file_name="really_a_pdf.docx", verdict=None),

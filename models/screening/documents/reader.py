@@ -10,6 +10,7 @@ from pathlib import Path
 import pypdf
 
 from models.screening.documents.archive import _display_name, _read_zip, _ZipBudget
+from models.screening.documents.isolation import isolation_available, read_pdf_isolated
 from models.screening.documents.pdf import _pdf_text, _read_pdf
 from models.screening.documents.plaintext import _decode_text, text_byte_cap
 from models.screening.documents.results import (
@@ -134,7 +135,9 @@ def _read_any(
         return _read_zip(display, data, limits, depth, budget, _read_any)
     try:
         if kind == "pdf":
-            return [_read_pdf(display, data, limits)]
+            if limits.pdf_memory_bytes is None or not isolation_available():
+                return [_read_pdf(display, data, limits)]
+            return [read_pdf_isolated(display, data, limits)]
         if kind == "docx":
             return [_finish(display, data, "docx", _docx_text(data, limits), limits)]
         if kind == "macro":

@@ -28,6 +28,10 @@ class DocumentLimits:
     max_pdf_stream_bytes: int = 768 * 1024  # real CV pages: under 150 KB
     max_pdf_content_bytes: int = 2 * 1024 * 1024  # real CVs: under 500 KB in all
     max_pdf_inflated_bytes: int = 64 * 1024 * 1024
+    # PDFs are parsed in a child process with this address-space cap and deadline (see
+    # isolation); None parses in this process (tests that patch the reader need that).
+    pdf_memory_bytes: int | None = 1024 * 1024 * 1024  # real CVs peak under 300 MB
+    pdf_parse_seconds: float = 60.0  # real CVs: well under a second a page
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,10 @@ _NO_TEXT_LAYER_MSG = (
 _PDF_BOMB_MSG = (
     "This PDF unpacks to an unusually large amount of data (a possible decompression bomb), "
     "so it was skipped for safety; please export it again or upload a DOCX."
+)
+_PDF_TOO_SLOW_MSG = (
+    "This PDF took far longer to read than a CV ever does, so it was skipped for safety; "
+    "please export it again or upload a DOCX."
 )
 _MACRO_MSG = (
     "This Word file contains macros, which are never opened for safety; please save it as a "

@@ -3,20 +3,25 @@
 Keyword stuffing in white text, in render mode 3 (invisible), off the page, in a 1-pt font or
 under an image flips a screening verdict while the CV looks normal to the person reading
 it.  pdfium's text page gives each character's box and the text object that drew it; the
-page objects, in paint order, give render mode, fill colour and what was painted on top.
-A character is hidden when any of these holds:
+page objects, in paint order, give render mode, fill colour, clip and what was painted on
+top.  A character is hidden when any of these holds:
 
-* its render mode paints nothing (3 = invisible, 7 = clip only) or its colour is transparent;
+* its render mode paints nothing (3 = invisible, 7 = clip only) or its colour is (nearly)
+  transparent: under ``_MIN_ALPHA`` opacity;
 * its box is under ``_MIN_GLYPH_PT`` high (a 1-pt font; real footnotes are 6 pt and up);
-* its centre lies outside the page's visible box;
+* it is squashed: a run of ``_SQUASH_RUN`` characters or more drawn nearly on top of each
+  other (``Tz`` 1 %, a large negative ``Tc``) stacks a paragraph onto a few points;
+* its centre lies outside the page's visible box, or no part of its box lies inside its
+  object's clip (the bounding boxes of the clip paths: a curved clip keeps more, never
+  less; a line cut at a margin stays);
 * its colour is within ``_SAME_COLOUR`` of what is painted beneath it (white on white);
-* an opaque image or filled shape painted after it covers its centre.
+* an opaque image or filled shape painted after it covers its centre, at the top level or
+  inside a form XObject (mapped to page space through the forms' matrices).
 
 One exception keeps OCR'd scans readable: a page that is essentially one big image with
 invisible (or covered) text and next to no visible text is an OCR layer, and its invisible
-text is what the image shows.  Only top-level paths and images count as covers or
-backgrounds (their bounds are in page space); text inside form XObjects takes the paint
-position of its form.
+text is what the image shows.  Text inside form XObjects takes the paint position of its
+form, and the clip of its form.
 """
 
 from __future__ import annotations
@@ -27,6 +32,10 @@ import numpy as np
 import pypdfium2.raw as pdfium_c
 
 _MIN_GLYPH_PT = 3.0
+_MIN_ALPHA = 26  # of 255: text under 10 % opacity does not read on paper or screen
+_SQUASH_STEP = 0.05  # of the glyph's height; normal letters advance 0.19-0.6 of it
+_SQUASH_OVERLAP = 0.25  # of the height; kerning overlaps a few hundredths
+_SQUASH_RUN = 5  # steps in a row (a combining accent or kerned pair is one step)
 _SAME_COLOUR = 0.12  # max channel difference (0..1) that reads as "the same colour"
 _OFF_PAGE_SLACK = 1.0
 _MAX_COVER_SEGMENTS = 8  # filled shapes with more segments (circles, logos) are not covers
@@ -53,11 +62,13 @@ _FORM_GET = _fast(pdfium_c.FPDFFormObj_GetObject, _P, _P, ctypes.c_ulong)
 _TYPE = _fast(pdfium_c.FPDFPageObj_GetType, _I, _P)
 _RENDER_MODE = _fast(pdfium_c.FPDFTextObj_GetTextRenderMode, _I, _P)
 _FILL = _fast(pdfium_c.FPDFPageObj_GetFillColor, _I, _P, _P, _P, _P, _P)
+_CLIP = _fast(pdfium_c.FPDFPageObj_GetClipPath, _P, _P)
 _STROKE = _fast(pdfium_c.FPDFPageObj_GetStrokeColor, _I, _P, _P, _P, _P, _P)
 _TEXT, _FORM = pdfium_c.FPDF_PAGEOBJ_TEXT, pdfium_c.FPDF_PAGEOBJ_FORM
 _IMAGE, _PATH = pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_PATH
 _MAX_FORM_DEPTH = 8
-_UNKNOWN = (-1, 0, 0.0, 0.0, 0.0, 255.0)  # a text object not found: black, visible
+_NO_CLIP = (-np.inf, -np.inf, np.inf, np.inf)
+_UNKNOWN = (-1, 0, 0.0, 0.0, 0.0, 255.0, *_NO_CLIP)  # a text object not found: visible
 
 
 class PageLayout:
@@ -91,7 +102,7 @@ class PageLayout:
             if kind == _TEXT:
                 self._add_text(obj, index)
             elif kind == _FORM:
-                self._add_form(obj, index, 0)
+                self._add_form(obj, index, 0, _matrix(obj), _clip_box(obj))
             elif kind in (_IMAGE, _PATH):
                 cover = _cover(ctypes.cast(obj, pdfium_c.FPDF_PAGEOBJECT), kind)
                 if cover is not None:
@@ -101,16 +112,20 @@ class PageLayout:
     def too_complex(self) -> bool:
         return self.n_objects > self.max_objects
 
-    def _add_text(self, obj: int, index: int) -> None:
+    def _add_text(self, obj: int, index: int, clip: tuple | None = None) -> None:
         mode = _RENDER_MODE(obj)
         getter = _STROKE if mode in _STROKE_MODES else _FILL
+        clip = _intersect(clip or _NO_CLIP, _clip_box(obj))
         if getter(obj, *self._rgba_ptrs):
             r, g, b, a = self._rgba
-            self.text[obj] = (index, mode, r / 255, g / 255, b / 255, float(a))
+            self.text[obj] = (index, mode, r / 255, g / 255, b / 255, float(a), *clip)
         else:
-            self.text[obj] = (index, *_UNKNOWN[1:])
+            self.text[obj] = (index, *_UNKNOWN[1:6], *clip)
 
-    def _add_form(self, form: int, index: int, depth: int) -> None:
+    def _add_form(self, form: int, index: int, depth: int, matrix: np.ndarray,
+                  clip: tuple) -> None:
+        """A form's text paints where the form paints (``index``), inside the form's clip;
+        its opaque shapes and images cover what was painted before the form."""
         for k in range(max(_FORM_COUNT(form), 0)):
             if self.too_complex:
                 return
@@ -120,9 +135,13 @@ class PageLayout:
             self.n_objects += 1
             kind = _TYPE(obj)
             if kind == _TEXT:
-                self._add_text(obj, index)  # paints where its form paints
+                self._add_text(obj, index, clip)
             elif kind == _FORM and depth < _MAX_FORM_DEPTH:
-                self._add_form(obj, index, depth + 1)
+                self._add_form(obj, index, depth + 1, _matrix(obj) @ matrix, clip)
+            elif kind in (_IMAGE, _PATH):
+                cover = _cover(ctypes.cast(obj, pdfium_c.FPDF_PAGEOBJECT), kind)
+                if cover is not None:
+                    self.covers.append((index + 0.5, _map_box(cover[0], matrix), cover[1]))
 
 
 def visible_mask(
@@ -145,12 +164,13 @@ def visible_mask(
     objects, inverse = np.unique(owners, return_inverse=True)
     table = np.array([layout.text.get(int(o), _UNKNOWN) for o in objects], dtype=float)
     props = table[inverse.reshape(-1)]
-    z, mode, rgba = props[:, 0], props[:, 1], props[:, 2:6]
+    z, mode, rgba, clip = props[:, 0], props[:, 1], props[:, 2:6], props[:, 6:10]
     cx = (boxes[:, 0] + boxes[:, 2]) / 2
     cy = (boxes[:, 1] + boxes[:, 3]) / 2
 
-    invisible = np.isin(mode, _INVISIBLE_MODES) | (rgba[:, 3] == 0)
-    tiny = (boxes[:, 1] - boxes[:, 3]) < _MIN_GLYPH_PT
+    invisible = np.isin(mode, _INVISIBLE_MODES) | (rgba[:, 3] < _MIN_ALPHA)
+    height = boxes[:, 1] - boxes[:, 3]
+    tiny = height < _MIN_GLYPH_PT
     left, bottom, right, top = layout.box
     off_page = (
         (cx < left - _OFF_PAGE_SLACK)
@@ -158,6 +178,11 @@ def visible_mask(
         | (cy < bottom - _OFF_PAGE_SLACK)
         | (cy > top + _OFF_PAGE_SLACK)
     )
+    clipped = (  # no part of the glyph's box inside its clip (a line cut at a margin stays)
+        (boxes[:, 2] < clip[:, 0]) | (boxes[:, 0] > clip[:, 2])
+        | (boxes[:, 1] < clip[:, 1]) | (boxes[:, 3] > clip[:, 3])
+    )
+    squashed = _squashed(cx, cy, height, owners, boxes)
     background = np.ones((n_chars, 3))  # paper is white
     background_is_image = np.zeros(n_chars, dtype=bool)
     covered = np.zeros(n_chars, dtype=bool)
@@ -179,11 +204,82 @@ def visible_mask(
     same_colour = ~background_is_image & (
         np.abs(rgba[:, :3] - background).max(axis=1) < _SAME_COLOUR
     )
-    hidden = painted & (invisible | tiny | off_page | same_colour | covered)
+    hidden = painted & (invisible | tiny | squashed | off_page | clipped | same_colour | covered)
     if big_image and _non_blank(painted & ~hidden, boxes) <= _OCR_MAX_VISIBLE:
         # an OCR'd scan: its invisible text layer is what the page image shows
-        hidden &= ~(invisible | covered_by_image) | tiny | off_page
+        hidden &= ~(invisible | covered_by_image) | tiny | squashed | off_page | clipped
     return ~hidden, _non_blank(hidden, boxes)
+
+
+def _squashed(cx: np.ndarray, cy: np.ndarray, height: np.ndarray, owners: np.ndarray,
+              boxes: np.ndarray) -> np.ndarray:
+    """Characters in a run of ``_SQUASH_RUN`` or more squashed steps within one text object
+    (see the module).  A step is squashed when the next glyph is drawn under
+    ``_SQUASH_STEP`` of the height away (``Tz`` 1 %), or on the same line overlaps this one
+    by over ``_SQUASH_OVERLAP`` of the height or starts left of it (a large negative
+    ``Tc``).  Kerned pairs overlap by a few hundredths."""
+    n = len(cx)
+    out = np.zeros(n, dtype=bool)
+    if n < 2:
+        return out
+    h = np.maximum(height[1:], _MIN_GLYPH_PT)
+    step = np.hypot(np.diff(cx), np.diff(cy))
+    same_line = np.abs(np.diff(cy)) < 0.5 * h
+    overlap = boxes[:-1, 2] - boxes[1:, 0]
+    backwards = boxes[1:, 0] < boxes[:-1, 0] - 0.05 * h
+    real = ((boxes[:, 2] - boxes[:, 0]) > 0) | (height > 0)
+    short = ((owners[1:] == owners[:-1]) & (owners[1:] != 0) & real[1:] & real[:-1]
+             & ((step < _SQUASH_STEP * h)
+                | (same_line & ((overlap > _SQUASH_OVERLAP * h) | backwards))))
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], short.astype(np.int8), [0]))))
+    for start, end in zip(edges[::2], edges[1::2], strict=True):  # steps start..end-1
+        if end - start >= _SQUASH_RUN:
+            out[start : end + 1] = True  # step k joins characters k and k + 1
+    return out
+
+
+def _matrix(obj: int) -> np.ndarray:
+    """The object's matrix (a b c d e f) as a 3x3 row-vector transform."""
+    m = pdfium_c.FS_MATRIX()
+    if not pdfium_c.FPDFPageObj_GetMatrix(ctypes.cast(obj, pdfium_c.FPDF_PAGEOBJECT),
+                                          ctypes.byref(m)):
+        return np.eye(3)
+    return np.array([[m.a, m.b, 0.0], [m.c, m.d, 0.0], [m.e, m.f, 1.0]])
+
+
+def _map_box(box: tuple, matrix: np.ndarray) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = box
+    corners = np.array([[x0, y0, 1], [x0, y1, 1], [x1, y0, 1], [x1, y1, 1]]) @ matrix
+    return (corners[:, 0].min(), corners[:, 1].min(), corners[:, 0].max(), corners[:, 1].max())
+
+
+def _clip_box(obj: int) -> tuple[float, float, float, float]:
+    """Bounding box of the object's clip (the intersection of its clip paths' boxes), in
+    page space; unbounded when it has none or a path cannot be read."""
+    clip = _CLIP(obj)
+    if not clip:
+        return _NO_CLIP
+    clip = ctypes.cast(clip, pdfium_c.FPDF_CLIPPATH)
+    box = _NO_CLIP
+    x, y = ctypes.c_float(), ctypes.c_float()
+    for path in range(max(pdfium_c.FPDFClipPath_CountPaths(clip), 0)):
+        n_segments = pdfium_c.FPDFClipPath_CountPathSegments(clip, path)
+        if n_segments <= 0 or n_segments > 10_000:
+            continue
+        xs, ys = [], []
+        for k in range(n_segments):
+            segment = pdfium_c.FPDFClipPath_GetPathSegment(clip, path, k)
+            if segment and pdfium_c.FPDFPathSegment_GetPoint(segment, ctypes.byref(x),
+                                                              ctypes.byref(y)):
+                xs.append(x.value)
+                ys.append(y.value)
+        if xs:
+            box = _intersect(box, (min(xs), min(ys), max(xs), max(ys)))
+    return box
+
+
+def _intersect(a: tuple, b: tuple) -> tuple:
+    return (max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
 
 
 def _non_blank(mask: np.ndarray, boxes: np.ndarray) -> int:
