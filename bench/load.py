@@ -32,15 +32,13 @@ import json
 import multiprocessing
 import socket
 import sqlite3
-import sys
 import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _common import ROOT, percentile, wait_for
 
 CVS = sorted(p for p in (ROOT / "tests" / "fixtures" / "cvs").iterdir()
              if p.suffix in {".pdf", ".docx", ".txt"})
@@ -48,19 +46,7 @@ ROLE = "Registered Nurse"
 COMMANDS, FILES, THREADS, STALLED, CLIENTS = 40, 160, 10, 30, 16
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
-
-def wait_for(predicate, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise TimeoutError
 
 
 class NaiveServer:

@@ -21,8 +21,9 @@ from typing import Any
 
 import sqlite_utils
 
+from bot.event_ledger import EventLedger
+
 SCHEMA: dict[str, dict[str, Any]] = {
-    "events": {"columns": {"event_id": str, "received_at": float}, "pk": "event_id"},
     "file_claims": {
         "columns": {"key": str, "channel": str, "message_ts": str, "file_id": str,
                     "status": str, "created_at": float, "user": str},  # user: the uploader
@@ -41,8 +42,8 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "jobposts": {
         "columns": {"id": int, "channel": str, "thread_ts": str, "message_ts": str,
                     "title": str, "context": str, "text": str, "model_version": str,
-                    "model_name": str,
-                    "user": str, "approved": int, "approved_by": str, "created_at": float,
+                    "model_name": str, "user": str, "approved": int, "approved_by": str,
+                    "created_at": float,
                     # what the draft was grounded on and its inclusive-language line, shown
                     # under it; the unshown drafts of its batch (JSON) for Regenerate
                     "grounded_on": str, "inclusive": str, "alternates": str,
@@ -77,8 +78,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "pk": "key",
     },
     "match_pairs": {
-        # a vote on a verdict against a JD: does the CV match the JD (1) or not (0), as the
-        # pair's derived row only
+        # a vote on a verdict against a JD: does the CV match it (1) or not (0), derived row
         "columns": {"key": str, "label": int, "features": bytes, "layout": str,
                     "role": str, "created_at": float},
         "pk": "key",
@@ -127,7 +127,8 @@ def role_key(title: str) -> str:
 
 
 class Store:
-    """One SQLite file shared by the Bolt threads and the model worker (one lock, WAL)."""
+    """One SQLite file shared by the Bolt threads and the model worker (one lock, WAL); the
+    event ids, claimed on the ack path, in a ledger file of their own (``event_ledger``)."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -153,6 +154,7 @@ class Store:
                     table.create(spec["columns"], pk=spec["pk"])
             self.db["feedback"].create_index(["target", "target_id", "user", "value"],
                                              unique=True, if_not_exists=True)
+        self.events = EventLedger(self.path)  # moves an older store's events table
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -161,16 +163,14 @@ class Store:
             self.db.conn.commit()
 
     def close(self) -> None:
+        self.events.close()
         with self._lock:
             self.db.conn.close()
 
     # ----------------------------------------------------------------------- exactly once
     def claim_event(self, event_id: str) -> bool:
-        """True the first time an ``event_id`` is seen, ever; False for every redelivery."""
-        with self._locked():
-            cur = self.db.execute("INSERT OR IGNORE INTO events (event_id, received_at) "
-                                  "VALUES (?, ?)", [event_id, time.time()])
-            return cur.rowcount == 1
+        """True the first time an ``event_id`` is seen, ever (own connection: see ledger)."""
+        return self.events.claim(event_id)
 
     def claim_file(self, channel: str, message_ts: str, file_id: str) -> bool:
         key = f"{channel}|{message_ts}|{file_id}"
@@ -443,10 +443,9 @@ class Store:
         cutoff = (time.time() if now is None else now) - retention_days * 86400
         out = {}
         with self._locked():
-            for table, column in PERSONAL_TABLES.items():
-                cur = self.db.execute(f"DELETE FROM {table} WHERE {column} < ?",  # noqa: S608
-                                      [cutoff])
-                out[table] = cur.rowcount
+            for table, column in PERSONAL_TABLES.items():  # "events": the ledger's own file
+                out[table] = self.events.purge(cutoff) if table == "events" else self.db.execute(
+                    f"DELETE FROM {table} WHERE {column} < ?", [cutoff]).rowcount  # noqa: S608
         out["temp_files"] = self._purge_temp_files(cutoff)
         with self._lock:
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # old pages leave the WAL too

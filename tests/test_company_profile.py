@@ -20,7 +20,7 @@ from bot.services.model_service import ModelService
 from bot.slack.local_slack import LocalSlack
 from bot.storage import Store
 from models.generation.profile import CompanyProfile
-from tests.test_slack_app import Env, wait_for
+from tests.test_slack_app import Env, env_maker, wait_for
 
 ADMIN = "UADMIN"
 TOML = """name = "Acme GmbH"
@@ -41,16 +41,8 @@ def local():
 @pytest.fixture()
 def env_factory(tmp_path, local):
     """A running app with ``HIREBOT_ADMIN_USERS=UADMIN`` and no model loaded."""
-    started: list[Env] = []
-
-    def make(**overrides) -> Env:
-        environment = Env(tmp_path / "data", None, local, admin_users=[ADMIN], **overrides)
-        started.append(environment)
-        return environment
-
-    yield make
-    for environment in started:
-        environment.stop()
+    with env_maker(tmp_path / "data", None, local, admin_users=[ADMIN]) as make:
+        yield make
 
 
 def ask(env: Env, text: str, user: str = "U0HR") -> dict:

@@ -30,8 +30,8 @@ ROOMS: dict[str, tuple[float, tuple[str, ...]]] = {
     "handlers": (6, ("handlers", "handlers.*")),
     "slack": (5, ("bot.slack", "bot.slack.*")),
     "services": (4, ("bot.services", "bot.services.*")),
-    "core": (3, ("bot", "bot.config", "bot.storage", "bot.worker", "bot.scheduler",
-                 "bot.logging_setup")),
+    "core": (3, ("bot", "bot.config", "bot.storage", "bot.event_ledger", "bot.worker",
+                 "bot.scheduler", "bot.logging_setup")),
     "models/refresh": (2, ("models.refresh", "models.refresh.*")),
     "models/screening": (1, ("models.screening", "models.screening.*")),
     "models/generation": (1, ("models.generation", "models.generation.*")),
@@ -39,7 +39,8 @@ ROOMS: dict[str, tuple[float, tuple[str, ...]]] = {
     "models/common": (0, ("models", "models.common", "models.common.*")),
 }
 #: Modules every other room reads: they import nothing of the project, or only these.
-LEAVES: dict[str, set[str]] = {"bot.config": set(), "bot.storage": set(), "bot.worker": set(),
+LEAVES: dict[str, set[str]] = {"bot.config": set(), "bot.storage": {"bot.event_ledger"},
+                               "bot.event_ledger": set(), "bot.worker": set(),
                                "bot.logging_setup": set(),
                                "bot.scheduler": {"bot.config", "bot.storage"}}
 #: Rooms stricter than their rank: they may import only these rooms (and themselves).

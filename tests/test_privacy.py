@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.event_ledger import ledger_path
 from bot.logging_setup import configure_logging
 from bot.services import model_service
 from bot.storage import NO_PERSONAL_DATA, PERSONAL_TABLES
 from tests.conftest import CVS
-from tests.test_slack_app import CHANNEL, SECRET, Env, upload, verdicts, wait_for
+from tests.test_slack_app import CHANNEL, SECRET, Env, env_maker, upload, verdicts, wait_for
 from tests.test_slack_app import models as models  # noqa: F401 - the shared fixture
 
 ADMIN = "UADMIN01"
@@ -31,20 +32,8 @@ SENTENCE = ("Reconciled accounts payable, general ledger and payroll accounting 
 
 @pytest.fixture()
 def make_env(tmp_path, models):  # noqa: F811
-    from bot.slack.local_slack import LocalSlack
-
-    made = []
-
-    def make(**overrides) -> Env:
-        local = LocalSlack().start()
-        env = Env(tmp_path / "data", models, local, admin_users=[ADMIN], **overrides)
-        made.append(env)
-        return env
-
-    yield make
-    for env in made:
-        env.stop()
-        env.local.stop()
+    with env_maker(tmp_path / "data", models, admin_users=[ADMIN]) as make:
+        yield make
 
 
 def button(message: dict, action_id: str) -> str:
@@ -65,14 +54,20 @@ def screen_and_vote(env: Env, path: Path, role: str, user: str = "U0HR",
 
 
 def tables(db_path: Path) -> dict[str, int]:
-    """Every table of the SQLite file (from sqlite_master, so a new one is never missed)."""
-    conn = sqlite3.connect(str(db_path))
-    try:
-        names = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-        return {n: conn.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] for n in names}
-    finally:
-        conn.close()
+    """Every table of the store's SQLite file and of the event ledger's beside it (from
+    sqlite_master, so a new one is never missed)."""
+    counts: dict[str, int] = {}
+    for path in (db_path, ledger_path(db_path)):
+        conn = sqlite3.connect(str(path))
+        try:
+            names = [r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%'")]
+            counts |= {n: conn.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0]
+                       for n in names}
+        finally:
+            conn.close()
+    return counts
 
 
 # ------------------------------------------------------------------------------ retention

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from bot.config import Settings
 from bot.services.model_service import ModelService
 from bot.slack.app import HttpServer
 from bot.slack.local_slack import LocalSlack, SlackSender
+from bot.slack.local_slack import wait_for as local_wait_for
 from bot.storage import Store
 from tests.conftest import CVS
 
@@ -26,13 +28,7 @@ SECRET = "test-signing-secret"
 
 
 def wait_for(predicate, timeout: float = 90.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    return local_wait_for(predicate, timeout, what, interval=0.05)
 
 
 class Env:
@@ -105,13 +101,32 @@ def models(screening_model, tmp_path_factory) -> ModelService:
     return service
 
 
+@contextmanager
+def env_maker(data_dir: Path, models, local: LocalSlack | None = None, **defaults):
+    """``make(**overrides) -> Env``: apps on one data folder (each on ``local``, or on a
+    local Slack of its own), all stopped on exit; for tests that restart or reconfigure."""
+    made: list[tuple[Env, bool]] = []
+
+    def make(**overrides) -> Env:
+        own = local is None
+        environment = Env(data_dir, models, LocalSlack().start() if own else local,
+                          **{**defaults, **overrides})
+        made.append((environment, own))
+        return environment
+
+    try:
+        yield make
+    finally:
+        for environment, own in made:
+            environment.stop()
+            if own:
+                environment.local.stop()
+
+
 @pytest.fixture()
 def env(tmp_path, models):
-    local = LocalSlack().start()
-    environment = Env(tmp_path / "data", models, local)
-    yield environment
-    environment.stop()
-    local.stop()
+    with env_maker(tmp_path / "data", models) as make:
+        yield make()
 
 
 def upload(env: Env, paths: list[Path], thread_ts: str | None, text: str = "", **kwargs):

@@ -65,3 +65,25 @@ def test_row_ids_are_never_reused_so_a_vote_names_one_verdict(tmp_path):
     assert len({row["ref_id"] for row in store.dump("audit")}) == 2
     assert store.confirm_label("%") == 0 and store.confirm_label("_") == 0  # no wildcards
     store.close()
+
+
+def test_event_ids_live_in_their_own_file_and_an_older_store_is_moved(tmp_path):
+    """An older store kept its event ids in its own table: they move to the ledger once,
+    so a redelivery of an event answered before the upgrade is still ignored."""
+    import sqlite3
+
+    from bot.event_ledger import ledger_path
+
+    db = tmp_path / "hirebot.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE events (event_id TEXT PRIMARY KEY, received_at FLOAT)")
+        conn.execute("INSERT INTO events VALUES ('EvOld', ?)", (time.time(),))
+    store = Store(db)
+    assert store.claim_event("EvOld") is False and store.claim_event("EvNew") is True
+    with sqlite3.connect(db) as conn:
+        assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone()
+    with sqlite3.connect(ledger_path(db)) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 2
+    assert store.purge(1, now=time.time() + 2 * 86400)["events"] == 2
+    assert store.claim_event("EvOld") is True  # past the retention an id is forgotten
+    store.close()

@@ -34,6 +34,8 @@ def document_limits(settings: Settings):
         max_zip_total_bytes=int(settings.max_zip_total_mb * 1024 * 1024),
         max_zip_depth=settings.max_zip_depth,
         min_words=settings.min_cv_words,
+        pdf_memory_bytes=settings.pdf_memory_mb * 1024 * 1024 or None,
+        pdf_parse_seconds=settings.pdf_parse_seconds,
     )
 
 

@@ -32,11 +32,17 @@ def make_client(settings: Settings) -> WebClient:
 
 def create_app(settings: Settings, store: Store) -> App:
     """The Bolt app, signed-request checks on when a signing secret is set, and no event
-    handled twice."""
+    handled twice.
+
+    ``process_before_response=True`` because every listener is an ``ack`` plus lazy work:
+    the ack then runs in the request's own thread and the answer goes out at once.  With
+    False, Bolt hands a command's ack to the thread pool that also runs the lazy work and
+    polls for it every 10 ms, so under a burst a ``/screen`` waited 300 ms behind other
+    requests' lazy work just to be acknowledged (docs/benchmarks.md, "Load and retries")."""
     quiet_payload_loggers()  # slack_sdk at DEBUG would log verdicts, with CV snippets
     app = App(client=make_client(settings),
               signing_secret=settings.secret("slack_signing_secret") or "",
-              process_before_response=False, raise_error_for_unhandled_request=False,
+              process_before_response=True, raise_error_for_unhandled_request=False,
               request_verification_enabled=settings.slack_signing_secret is not None)
 
     @app.middleware

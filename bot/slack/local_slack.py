@@ -30,6 +30,20 @@ BOT_ID = "B0HIREBOT"
 SIGN_IN_PAGE = b"<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in</body></html>"
 
 
+def wait_for(predicate: Callable[[], Any], timeout: float = 120.0, what: str = "a condition",
+             interval: float = 0.02) -> Any:
+    """Poll ``predicate`` until it returns something truthy (returned) or ``timeout``
+    passes (TimeoutError naming ``what``): how a test or benchmark waits for a reply that
+    Slack would deliver asynchronously."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:g} s waiting for {what}")
+
+
 @dataclass
 class Call:
     method: str

@@ -30,6 +30,7 @@ from models.matching.evaluation import auc, pairwise_accuracy
 from models.matching.matcher import Matcher
 from models.matching.pair_rows import PairRows, ShippedRows, load_shipped_rows, rows_from_blobs
 from models.matching.training import fit_calibrator, optimise
+from models.refresh.figures import gain
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +65,6 @@ def load_for_refresh(folder: Path) -> Matcher:
     config = json.loads((Path(folder) / "config.json").read_text())
     return Matcher.load(folder, embedder=VectorsOnly(config.get("embedding_model") or "",
                                                      int(config["embedding_dim"])))
-
-
-LOWER_IS_BETTER = frozenset({"calibration_brier"})
 
 
 def team_triples(labels: np.ndarray, groups: Sequence[str] | None = None, *, seed: int = 0
@@ -185,8 +183,7 @@ def refresh_matcher(registry: Registry, team: Sequence[TeamPair], *, tolerance: 
             for side in figures.values():
                 side.pop("team_auc", None)
         outcome.figures = figures
-        passed = all((figures["active"][k] - v if k in LOWER_IS_BETTER
-                      else v - figures["active"][k]) >= -tolerance
+        passed = all(gain(k, figures["active"][k], v) >= -tolerance
                      for k, v in figures["candidate"].items())
         folder = tmp / "model"
         shutil.copytree(registry.active_dir(), folder, ignore=shutil.ignore_patterns(

@@ -22,6 +22,7 @@ import numpy as np
 
 from models.common.registry import Registry, RunRecord
 from models.generation.postings import Posting
+from models.refresh.figures import improved_figures
 from models.refresh.generator import GeneratorRefreshConfig
 
 logger = logging.getLogger(__name__)
@@ -212,31 +213,6 @@ def refresh_classifier(registry: Registry, team: Sequence[TeamCV], *,
                        f"macro-F1 may drop by at most {tolerance.macro_f1}")
 
     return _in_run(registry, "classifier", work)
-
-
-#: Gate figures where a smaller number is the better model.
-LOWER_IS_BETTER = ("bits_per_char", "repetition_rate", "calibration_brier")
-#: Smaller than this is float noise, not learning (the figures are kept to 4 decimals).
-MIN_GAIN = 1e-4
-
-
-def improved_figures(figures: dict) -> list[str]:
-    """The figures on which the candidate measures better than the active version.
-
-    A candidate equal on every figure learnt nothing the gate can see (a forced refresh with
-    no team data refits the same head): promoting it would only add a version to roll back
-    past, so it is rejected however "not worse" it is.
-    """
-    active, candidate = figures.get("active", {}), figures.get("candidate", {})
-    better = []
-    for name, value in candidate.items():
-        old = active.get(name)
-        if not isinstance(value, int | float) or not isinstance(old, int | float):
-            continue
-        gain = old - value if name.endswith(LOWER_IS_BETTER) else value - old
-        if gain > MIN_GAIN:
-            better.append(name)
-    return better
 
 
 def _decide(registry: Registry, record: RunRecord, outcome: RefreshOutcome, folder: Path,
