@@ -75,3 +75,18 @@ def test_shell_in_a_terminal_writes_a_jd_and_screens_an_upload(tmp_path):
     finally:
         if term.proc.poll() is None:
             term.proc.kill()
+
+
+def test_a_second_shell_on_the_same_data_folder_still_screens(tmp_path):
+    """``hirebot run < script`` twice on one data folder: event ids are unique across runs,
+    as Slack's are, so the second run's upload is not taken for a redelivery of the first's
+    (it once was: "duplicate delivery ... ignored", and no verdict)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env.update(HIREBOT_DATA_DIR=str(tmp_path / "data"))
+    script = f"/screen Registered Nurse\nupload {CVS / 'sample_resume.txt'}\n"
+    for run in range(2):
+        out = subprocess.run([sys.executable, "-m", "bot.cli", "run"], input=script, text=True,
+                             capture_output=True, env=env, cwd=REPO, timeout=300)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert "for Registered Nurse (score" in out.stdout, (run, out.stdout[-2000:])
+        assert "duplicate delivery" not in out.stderr

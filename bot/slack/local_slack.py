@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import secrets
 import threading
 import time
 import urllib.error
@@ -338,6 +339,9 @@ class SlackSender:
         self.verifier = SignatureVerifier(signing_secret)
         self.local = local
         self._ids = itertools.count(1)
+        # Slack's event ids are unique for good; a counter alone restarts at 1 with each
+        # shell, and the next run's uploads would be ignored as redeliveries of the last's.
+        self._run = secrets.token_hex(4).upper()
 
     def _post(self, body: str, content_type: str, *, timestamp: int | None = None,
               signature: str | None = None, headers: dict | None = None) -> tuple[int, str]:
@@ -370,7 +374,7 @@ class SlackSender:
               **kwargs) -> tuple[int, str]:
         body = {"token": "unused", "team_id": TEAM, "api_app_id": "A0HIREBOT",
                 "type": "event_callback", "event": event,
-                "event_id": event_id or f"Ev{next(self._ids):08d}",
+                "event_id": event_id or f"Ev{self._run}{next(self._ids):06d}",
                 "event_time": int(time.time()),
                 "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}]}
         headers = dict(kwargs.pop("headers", {}) or {})
