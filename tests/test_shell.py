@@ -90,3 +90,4 @@ def test_a_second_shell_on_the_same_data_folder_still_screens(tmp_path):
         assert out.returncode == 0, out.stderr[-2000:]
         assert "for Registered Nurse (score" in out.stdout, (run, out.stdout[-2000:])
         assert "duplicate delivery" not in out.stderr
+        assert "Automated screening aid" in out.stdout  # the verdict's context line is shown

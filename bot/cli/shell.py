@@ -80,7 +80,13 @@ class _Printer:
             self.out.flush()
 
     def _remember(self, message: dict) -> None:
+        """Buttons (remembered for ``up`` / ``down`` / ``approve``) and context lines (the
+        model version, the automated-aid notice) under the message, as Slack shows them."""
+        prefix = "  │ " if message.get("thread_ts") else ""
         for block in message.get("blocks") or []:
+            if block.get("type") == "context":
+                words = " ".join(e.get("text", "") for e in block.get("elements", []))
+                self.out.write(f"{prefix}{words}\n")
             if block.get("type") != "actions":
                 continue
             ids = [e.get("action_id", "") for e in block.get("elements", [])]
