@@ -70,9 +70,9 @@ class Settings(BaseSettings):
     max_zip_depth: int = 2
     min_cv_words: int = 30
     pdf_memory_mb: int = Field(
-        default=1024, description="Address-space cap of the child process that parses PDFs "
-                                  "(0: parse in the bot's own process, unbounded).")
-    pdf_parse_seconds: float = 60.0
+        default=1024, ge=0, description="Address-space cap of the child process that parses "
+                                        "PDFs (0: parse in the bot's own process, unbounded).")
+    pdf_parse_seconds: float = Field(default=60.0, gt=0)
 
     # Personal data
     retention_days: int = 30

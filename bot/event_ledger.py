@@ -5,8 +5,8 @@ sits on the ack path.  On the store's shared connection it waited behind whateve
 listeners and the model worker were writing under the store's lock; on a second connection
 to the same file it waited for SQLite's write lock instead, polling in millisecond sleeps.
 In its own file, with its own connection and lock, a claim waits only for other claims:
-the load benchmark's ack p99 went from 134-153 ms to 75-93 ms (docs/benchmarks.md, "Load
-and retries").  The ids are purged with the store's personal tables (``Store.purge``).
+in the load benchmark the ack p99 went from 113-140 ms to 80-102 ms (docs/benchmarks.md,
+"Load and retries").  The ids are purged with the store's personal tables (``Store.purge``).
 """
 
 from __future__ import annotations
@@ -44,14 +44,19 @@ class EventLedger:
             return
         self._conn.execute("ATTACH DATABASE ? AS store", (str(db_path),))
         try:
-            old = self._conn.execute("SELECT 1 FROM store.sqlite_master WHERE type = 'table' "
-                                     "AND name = 'events'").fetchone()
-            if old:
-                self._conn.execute("BEGIN")
-                self._conn.execute("INSERT OR IGNORE INTO events SELECT event_id, received_at "
-                                   "FROM store.events")
-                self._conn.execute("DROP TABLE store.events")
-                self._conn.execute("COMMIT")
+            find = "SELECT 1 FROM store.sqlite_master WHERE type = 'table' AND name = 'events'"
+            # IMMEDIATE: a second process starting at once waits, then finds nothing to move
+            if self._conn.execute(find).fetchone():
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    if self._conn.execute(find).fetchone():  # still there once we hold the lock
+                        self._conn.execute("INSERT OR IGNORE INTO events SELECT event_id, "
+                                           "received_at FROM store.events")
+                        self._conn.execute("DROP TABLE store.events")
+                    self._conn.execute("COMMIT")
+                except sqlite3.Error:
+                    self._conn.execute("ROLLBACK")
+                    raise
         finally:
             self._conn.execute("DETACH DATABASE store")
 

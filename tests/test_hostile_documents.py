@@ -214,6 +214,44 @@ def test_a_form_covers_only_where_its_matrix_puts_it():
     assert "nursing" in doc.text and "Widget Labs" in doc.text and "Portfolio" in doc.text
 
 
+def _form(content: str) -> bytes:
+    data = content.encode("latin-1")
+    return (b"<< /Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources << /Font "
+            b"<< /F1 3 0 R >> >> /Length %d >>\nstream\n" % len(data) + data + b"\nendstream")
+
+
+def test_a_form_paints_its_own_contents_in_order():
+    """Inside one form, a dark band painted first and white text on it: all visible (a shape
+    in a form covers only what was painted before it)."""
+    band = ("q 0.1 0.2 0.4 rg 0 600 612 192 re f Q\n"
+            + _text_ops(SOFTWARE_CV, y=760, colour="1 1 1 rg"))
+    data = _pdf(["/Band Do"], resources=b"/XObject << /Band 5 0 R >>", extra={5: _form(band)})
+    doc = _ok(read_document_bytes("cv.pdf", data))
+    assert doc.hidden_text_chars == 0 and "PostgreSQL" in doc.text
+
+
+def test_a_clip_inside_a_moved_form_is_read_in_page_space():
+    """A form drawn 450 pt up whose text has a column clip: the words inside the column are
+    read and the ones past its edge are not (the clip is in the form's space)."""
+    line = _text_ops("Lead Engineer at Widget Labs and then words past the column edge far away",
+                     y=100)
+    inner = "q 0 0 200 250 re W n\n" + line + "\nQ"
+    data = _pdf([_text_ops(SOFTWARE_CV, y=400) + "\nq 1 0 0 1 0 450 cm /Col Do Q"],
+                resources=b"/XObject << /Col 5 0 R >>", extra={5: _form(inner)})
+    doc = _ok(read_document_bytes("cv.pdf", data))
+    assert "Lead Engineer" in doc.text and "far away" not in doc.text
+    assert 0 < doc.hidden_text_chars < 60
+
+
+def test_text_drawn_right_to_left_is_not_squashed():
+    """Right-to-left scripts are drawn glyph by glyph leftwards, each step backwards: spread
+    over the line, that is reading order, not stacking."""
+    glyphs = " ".join(f"({c}) 1200" for c in "stnemeriuqerdnasllikS")  # one object, leftwards
+    data = _pdf([_text_ops(SOFTWARE_CV) + f"\nBT /F1 10 Tf 400 300 Td [{glyphs}] TJ ET"])
+    doc = _ok(read_document_bytes("cv.pdf", data))
+    assert doc.hidden_text_chars == 0, doc.hidden_text_chars
+
+
 def test_real_cv_pdfs_have_no_hidden_text():
     """Every real CV PDF in ../shared and the fixtures: nothing is flagged (measured: 0 of
     105 files), so the rules above do not cut ordinary layouts."""
@@ -252,7 +290,7 @@ def test_pdf_decompression_bomb_is_refused_cheaply(tmp_path):
     assert len(data) < 4 * 1024 * 1024
     got = _measured_in_child(tmp_path, data, "bomb.pdf")
     assert got["codes"] == ["pdf_bomb"], got
-    assert got["seconds"] < 3 and got["rss_mb"] < 100, got
+    assert got["seconds"] < 3 and got["rss_mb"] < 200, got
 
 
 @pytest.mark.parametrize("hide", ["chain", "reference"])
@@ -267,19 +305,37 @@ def test_pdf_bomb_the_pre_scan_cannot_see_is_stopped_by_the_memory_cap(tmp_path,
 
 
 def test_a_pdf_child_that_dies_or_overruns_is_replaced_for_the_next_file():
+    """One cap throughout: a bomb kills the child, the next file gets a fresh one and its
+    own answer; an overrun is killed the same way; an answer never goes to another file."""
     from models.screening.documents import isolation
 
-    good = _hidden_pdf("white")
     limits = DocumentLimits(pdf_memory_bytes=400 * 2**20)
-    assert _code(_one(read_document_bytes("a.pdf", h.pdf_bomb(600, hide="chain"), limits))) \
-        == "pdf_bomb"
-    assert "nursing" not in _ok(read_document_bytes("b.pdf", good, limits)).text
+    nurse, software = h.text_pdf(STUFFING), h.text_pdf(SOFTWARE_CV)
+    assert "nursing" in _ok(read_document_bytes("a.pdf", nurse, limits)).text
     first = isolation._STATE["child"].process.pid
-    slow = DocumentLimits(pdf_parse_seconds=0.0)
-    error = _one(read_document_bytes("c.pdf", good, slow))
+    bomb = _one(read_document_bytes("b.pdf", h.pdf_bomb(600, hide="chain"), limits))
+    assert _code(bomb) == "pdf_bomb" and "child" not in isolation._STATE
+    assert _ok(read_document_bytes("c.pdf", software, limits)).text.startswith("Jordan Lee")
+    second = isolation._STATE["child"].process.pid
+    assert second != first
+    slow = DocumentLimits(pdf_memory_bytes=400 * 2**20, pdf_parse_seconds=1e-9)
+    error = _one(read_document_bytes("d.pdf", nurse, slow))
     assert _code(error) == "pdf_bomb" and "took far longer" in error.message
-    assert _ok(read_document_bytes("d.pdf", good)).text.startswith("Jordan Lee")
-    assert isolation._STATE["child"].process.pid != first  # a fresh child after each
+    assert "child" not in isolation._STATE  # the overrun child was stopped, not reused
+    doc = _ok(read_document_bytes("e.pdf", software, limits))
+    assert doc.text.startswith("Jordan Lee") and "nursing" not in doc.text  # not d's answer
+    assert isolation._STATE["child"].process.pid not in (first, second)
+
+
+def test_a_pdf_child_that_cannot_start_leaves_pdfs_read_in_process(monkeypatch, caplog):
+    from models.screening.documents import isolation
+
+    isolation._stop_child()
+    monkeypatch.setattr(isolation, "_CHILD_CODE", "raise SystemExit(3)")
+    with caplog.at_level(logging.ERROR):
+        doc = _ok(read_document_bytes("cv.pdf", h.text_pdf(SOFTWARE_CV)))
+    assert doc.text.startswith("Jordan Lee")
+    assert "could not start (exit code 3)" in caplog.text
 
 
 def test_pdf_read_in_the_child_equals_the_read_in_process():
@@ -429,7 +485,7 @@ def test_docx_bomb_is_refused(tmp_path):
     assert len(data) < 2 * 1024 * 1024
     got = _measured_in_child(tmp_path, data, "cv.docx")
     assert got["codes"] == ["zip_bomb"], got
-    assert got["seconds"] < 3 and got["rss_mb"] < 100, got
+    assert got["seconds"] < 3 and got["rss_mb"] < 200, got
 
 
 def test_docx_external_entity_is_not_resolved(tmp_path):

@@ -63,6 +63,7 @@ def tables(db_path: Path) -> dict[str, int]:
             names = [r[0] for r in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' "
                 "AND name NOT LIKE 'sqlite_%'")]
+            assert not set(names) & set(counts), "a table in both files"  # e.g. an old events
             counts |= {n: conn.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0]
                        for n in names}
         finally:

@@ -85,7 +85,7 @@ class _Printer:
         prefix = "  │ " if message.get("thread_ts") else ""
         for block in message.get("blocks") or []:
             if block.get("type") == "context":
-                words = " ".join(e.get("text", "") for e in block.get("elements", []))
+                words = _plain(" ".join(e.get("text", "") for e in block.get("elements", [])))
                 self.out.write(f"{prefix}{words}\n")
             if block.get("type") != "actions":
                 continue

@@ -11,22 +11,28 @@ with a message, a fresh child is started for the next, and the bot keeps serving
 
 One child is enough: pdfium is not thread-safe, so PDFs were already read one at a time.
 The child is a fresh interpreter (never a ``fork``: the parent holds torch's threads) that
-imports only the PDF reader, so it starts in about half a second, once.  It is started with
-``subprocess`` rather than ``multiprocessing`` so that it never re-imports the caller's
-``__main__`` (a script without a main guard would start children forever).  It talks over a
-socket pair with ``multiprocessing.connection``'s framing.  POSIX only; elsewhere PDFs are
-read in process (``isolation_available``).
+imports the document reader (numpy, pdfium, pypdf; no models), so it starts in about half a
+second, once.  It is started with ``subprocess`` rather than ``multiprocessing`` so that it
+never re-imports the caller's ``__main__`` (a script without a main guard would start
+children forever), with an environment that holds no secrets (``_CHILD_ENV``).  Requests go
+down a socket pair pickled (the parent is trusted); answers come back as JSON with the
+request's number, so a child that a pdfium exploit took over cannot run code in the bot, and
+an answer can never be taken for another file's.  Linux only (``RLIMIT_AS`` is not enforced
+on macOS); elsewhere, or when the child cannot start, PDFs are read in process.
 """
 
 from __future__ import annotations
 
 import atexit
+import itertools
+import json
 import logging
 import os
 import socket
 import subprocess
 import sys
 import threading
+from dataclasses import asdict
 from multiprocessing.connection import Connection
 
 from models.screening.documents.results import (
@@ -34,88 +40,110 @@ from models.screening.documents.results import (
     _PDF_TOO_SLOW_MSG,
     PDF_BOMB,
     DocumentLimits,
+    DocumentWarning,
     ParsedDocument,
     _Fail,
 )
 
 logger = logging.getLogger(__name__)
 
+_START_SECONDS = 60.0  # importing numpy and pdfium on a loaded 2-core machine
+#: What the child's environment keeps: where things are, the locale, single-threaded BLAS.
+_CHILD_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "VIRTUAL_ENV")
+
+
+def isolation_available() -> bool:
+    return sys.platform.startswith("linux")
+
+
 def read_pdf_isolated(display: str, data: bytes, limits: DocumentLimits) -> ParsedDocument:
     """``_read_pdf`` in the capped child; raises ``_Fail`` exactly as it would, plus
     ``pdf_bomb`` when the child runs out of memory or time."""
     with _LOCK:
-        child = _child(limits.pdf_memory_bytes)
         try:
-            child.send((display, data, limits))
-        except (OSError, ValueError):  # the child died while idle: start again, once
-            _stop_child()
-            child = _child(limits.pdf_memory_bytes)
-            child.send((display, data, limits))
-        if not child.poll(limits.pdf_parse_seconds):
+            child = _child(limits.pdf_memory_bytes or 0)
+        except _Unavailable as exc:
+            logger.error("PDF child process could not start (%s); reading PDFs in process", exc)
+            from models.screening.documents.pdf import _read_pdf
+
+            return _read_pdf(display, data, limits)
+        try:
+            answer = child.ask(display, data, limits)
+        except _Overran:
             logger.warning("PDF parse passed %.0f s; child stopped", limits.pdf_parse_seconds)
             _stop_child()
-            raise _Fail(PDF_BOMB, _PDF_TOO_SLOW_MSG)
-        try:
-            answer = child.recv()
+            raise _Fail(PDF_BOMB, _PDF_TOO_SLOW_MSG) from None
         except (EOFError, OSError):
-            logger.warning("PDF parse ran out of memory (cap %d MB); child restarted",
-                           limits.pdf_memory_bytes // 2**20)
+            logger.warning("PDF parse ran out of memory (cap %d MB, child exit %s); restarted",
+                           (limits.pdf_memory_bytes or 0) // 2**20, child.process.poll())
             _stop_child()
             raise _Fail(PDF_BOMB, _PDF_BOMB_MSG) from None
-    if answer[0] == "ok":
-        return answer[1]
-    raise _Fail(answer[1], answer[2])
+        except BaseException:  # interrupted mid-exchange: its answer must not reach the next
+            _stop_child()
+            raise
+    if "fail" in answer:
+        raise _Fail(*answer["fail"])
+    parsed = answer["ok"]
+    parsed["warnings"] = tuple(DocumentWarning(**w) for w in parsed["warnings"])
+    return ParsedDocument(**parsed)
 
 
 # --------------------------------------------------------------------------- the child
 
 
-def isolation_available() -> bool:
-    return os.name == "posix"
-
-
 def _serve(fd: int, memory_bytes: int) -> None:
-    """The child's loop: one (display, data, limits) in, one answer out, until EOF."""
+    """The child's loop: one (number, display, data, limits) in, one JSON answer out."""
     _cap_memory(memory_bytes)
     from models.screening.documents.pdf import _read_pdf
 
     conn = Connection(fd)
-
+    conn.send_bytes(b'{"ready": true}')
     while True:
         try:
-            display, data, limits = conn.recv()
+            number, display, data, limits = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            answer: tuple = ("ok", _read_pdf(display, data, limits))
+            answer: dict = {"ok": asdict(_read_pdf(display, data, limits))}
         except _Fail as exc:
-            answer = ("fail", exc.code, exc.message)
+            answer = {"fail": [exc.code, exc.message]}
         except MemoryError:
-            answer = ("fail", PDF_BOMB, _PDF_BOMB_MSG)
+            answer = {"fail": [PDF_BOMB, _PDF_BOMB_MSG]}
         except Exception as exc:  # a reader bug must not look like the bot crashing
             logger.warning("PDF reader failed unexpectedly (%s)", type(exc).__name__)
-            answer = ("fail", PDF_BOMB, _PDF_BOMB_MSG)
-        conn.send(answer)
+            answer = {"fail": [PDF_BOMB, _PDF_BOMB_MSG]}
+        answer["id"] = number
+        conn.send_bytes(json.dumps(answer).encode())
 
 
 def _cap_memory(memory_bytes: int) -> None:
-    try:
-        import resource
-    except ImportError:  # not POSIX: the deadline still holds
+    if memory_bytes <= 0:
         return
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    import resource
+
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        memory_bytes = min(memory_bytes, hard)  # a soft limit above the hard one is refused
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, hard))
 
 
 # --------------------------------------------------------------------------- the parent
 
 _LOCK = threading.Lock()
 _STATE: dict[str, _Child] = {}
-
-
+_NUMBERS = itertools.count(1)
 _CHILD_CODE = (
     "import sys; from models.screening.documents.isolation import _serve; "
     "_serve(int(sys.argv[1]), int(sys.argv[2]))"
 )
+
+
+class _Unavailable(RuntimeError):
+    """The child did not start (a broken interpreter path, an import error)."""
+
+
+class _Overran(Exception):
+    """The child did not answer within the deadline."""
 
 
 class _Child:
@@ -123,25 +151,39 @@ class _Child:
 
     def __init__(self, memory_bytes: int) -> None:
         ours, theirs = socket.socketpair()
-        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+        env = {k: os.environ[k] for k in _CHILD_ENV if k in os.environ}
+        env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                    PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         self.memory_bytes = memory_bytes
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and code
-            [sys.executable, "-c", _CHILD_CODE, str(theirs.fileno()), str(memory_bytes)],
-            pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL,
-            close_fds=True,
-        )
-        theirs.close()
+        try:
+            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and code
+                [sys.executable, "-c", _CHILD_CODE, str(theirs.fileno()), str(memory_bytes)],
+                pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL,
+                close_fds=True,
+            )
+        except OSError as exc:
+            ours.close()
+            raise _Unavailable(type(exc).__name__) from None
+        finally:
+            theirs.close()
         self.conn = Connection(ours.detach())
+        try:
+            ready = self.conn.poll(_START_SECONDS) and self.conn.recv_bytes()
+        except (EOFError, OSError):
+            ready = b""
+        if ready != b'{"ready": true}':
+            self.stop()
+            raise _Unavailable(f"exit code {self.process.poll()}")
 
-    def send(self, message: tuple) -> None:
-        self.conn.send(message)
-
-    def poll(self, seconds: float) -> bool:
-        return self.conn.poll(seconds)
-
-    def recv(self) -> tuple:
-        return self.conn.recv()
+    def ask(self, display: str, data: bytes, limits: DocumentLimits) -> dict:
+        number = next(_NUMBERS)
+        self.conn.send((number, display, data, limits))
+        if not self.conn.poll(limits.pdf_parse_seconds):
+            raise _Overran
+        answer = json.loads(self.conn.recv_bytes())
+        if answer.get("id") != number:
+            raise OSError("the PDF child answered another request")
+        return answer
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -159,7 +201,7 @@ class _Child:
 def _child(memory_bytes: int) -> _Child:
     """The running child with this memory cap, started (again) when needed."""
     child = _STATE.get("child")
-    if isinstance(child, _Child):
+    if child is not None:
         if child.alive() and child.memory_bytes == memory_bytes:
             return child
         _stop_child()
@@ -170,7 +212,7 @@ def _child(memory_bytes: int) -> _Child:
 
 def _stop_child() -> None:
     child = _STATE.pop("child", None)
-    if isinstance(child, _Child):
+    if child is not None:
         child.stop()
 
 

@@ -20,8 +20,8 @@ top.  A character is hidden when any of these holds:
 
 One exception keeps OCR'd scans readable: a page that is essentially one big image with
 invisible (or covered) text and next to no visible text is an OCR layer, and its invisible
-text is what the image shows.  Text inside form XObjects takes the paint position of its
-form, and the clip of its form.
+text is what the image shows.  Objects inside form XObjects keep their paint order within
+the form, and their text is clipped by the forms around it too.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ _MIN_ALPHA = 26  # of 255: text under 10 % opacity does not read on paper or scr
 _SQUASH_STEP = 0.05  # of the glyph's height; normal letters advance 0.19-0.6 of it
 _SQUASH_OVERLAP = 0.25  # of the height; kerning overlaps a few hundredths
 _SQUASH_RUN = 5  # steps in a row (a combining accent or kerned pair is one step)
+_SQUASH_EXTENT = 0.15  # of the height per character: readable text spans 0.3-0.6 of it
 _SAME_COLOUR = 0.12  # max channel difference (0..1) that reads as "the same colour"
 _OFF_PAGE_SLACK = 1.0
 _MAX_COVER_SEGMENTS = 8  # filled shapes with more segments (circles, logos) are not covers
@@ -87,6 +88,7 @@ class PageLayout:
         self.box = _page_box(page)
         left, bottom, right, top = self.box
         self.area = max((right - left) * (top - bottom), 1.0)
+        self._seq = 0  # objects seen inside the current top-level form
         self._rgba = (ctypes.c_uint * 4)()
         base = ctypes.addressof(self._rgba)
         self._rgba_ptrs = [base + 4 * k for k in range(4)]
@@ -100,8 +102,9 @@ class PageLayout:
             self.n_objects += 1
             kind = _TYPE(obj)
             if kind == _TEXT:
-                self._add_text(obj, index)
+                self._add_text(obj, index, _clip_box(obj))
             elif kind == _FORM:
+                self._seq = 0
                 self._add_form(obj, index, 0, _matrix(obj), _clip_box(obj))
             elif kind in (_IMAGE, _PATH):
                 cover = _cover(ctypes.cast(obj, pdfium_c.FPDF_PAGEOBJECT), kind)
@@ -112,20 +115,23 @@ class PageLayout:
     def too_complex(self) -> bool:
         return self.n_objects > self.max_objects
 
-    def _add_text(self, obj: int, index: int, clip: tuple | None = None) -> None:
+    def _add_text(self, obj: int, z: float, clip: tuple = _NO_CLIP) -> None:
+        """``clip``: what encloses the object (its forms' clips), in page space; its own
+        clip path is in page space at the top level (``_map_clip`` for form contents)."""
         mode = _RENDER_MODE(obj)
         getter = _STROKE if mode in _STROKE_MODES else _FILL
-        clip = _intersect(clip or _NO_CLIP, _clip_box(obj))
         if getter(obj, *self._rgba_ptrs):
             r, g, b, a = self._rgba
-            self.text[obj] = (index, mode, r / 255, g / 255, b / 255, float(a), *clip)
+            self.text[obj] = (z, mode, r / 255, g / 255, b / 255, float(a), *clip)
         else:
-            self.text[obj] = (index, *_UNKNOWN[1:6], *clip)
+            self.text[obj] = (z, *_UNKNOWN[1:6], *clip)
 
     def _add_form(self, form: int, index: int, depth: int, matrix: np.ndarray,
                   clip: tuple) -> None:
-        """A form's text paints where the form paints (``index``), inside the form's clip;
-        its opaque shapes and images cover what was painted before the form."""
+        """A form's contents, in their own paint order between the form's ``index`` and the
+        next top-level object: its text inside the form's clip, its opaque shapes and images
+        covering what was painted before them.  Form-space boxes and clips are mapped to page
+        space through ``matrix`` (the forms' matrices, innermost first)."""
         for k in range(max(_FORM_COUNT(form), 0)):
             if self.too_complex:
                 return
@@ -133,15 +139,18 @@ class PageLayout:
             if not obj:
                 continue
             self.n_objects += 1
+            self._seq += 1
+            z = index + 1 - 1 / (self._seq + 1)  # rises within (index, index + 1)
             kind = _TYPE(obj)
             if kind == _TEXT:
-                self._add_text(obj, index, clip)
+                self._add_text(obj, z, _intersect(clip, _map_clip(obj, matrix)))
             elif kind == _FORM and depth < _MAX_FORM_DEPTH:
-                self._add_form(obj, index, depth + 1, _matrix(obj) @ matrix, clip)
+                self._add_form(obj, index, depth + 1, _matrix(obj) @ matrix,
+                               _intersect(clip, _map_clip(obj, matrix)))
             elif kind in (_IMAGE, _PATH):
                 cover = _cover(ctypes.cast(obj, pdfium_c.FPDF_PAGEOBJECT), kind)
                 if cover is not None:
-                    self.covers.append((index + 0.5, _map_box(cover[0], matrix), cover[1]))
+                    self.covers.append((z, _map_box(cover[0], matrix), cover[1]))
 
 
 def visible_mask(
@@ -233,8 +242,14 @@ def _squashed(cx: np.ndarray, cy: np.ndarray, height: np.ndarray, owners: np.nda
                 | (same_line & ((overlap > _SQUASH_OVERLAP * h) | backwards))))
     edges = np.flatnonzero(np.diff(np.concatenate(([0], short.astype(np.int8), [0]))))
     for start, end in zip(edges[::2], edges[1::2], strict=True):  # steps start..end-1
-        if end - start >= _SQUASH_RUN:
-            out[start : end + 1] = True  # step k joins characters k and k + 1
+        if end - start < _SQUASH_RUN:
+            continue
+        run = slice(start, end + 1)  # step k joins characters k and k + 1
+        extent = max(boxes[run, 2].max() - boxes[run, 0].min(),
+                     boxes[run, 1].max() - boxes[run, 3].min())
+        # right-to-left or rotated text steps backwards too, but spreads over its length
+        if extent < _SQUASH_EXTENT * np.median(height[run]) * (end + 1 - start):
+            out[run] = True
     return out
 
 
@@ -251,6 +266,12 @@ def _map_box(box: tuple, matrix: np.ndarray) -> tuple[float, float, float, float
     x0, y0, x1, y1 = box
     corners = np.array([[x0, y0, 1], [x0, y1, 1], [x1, y0, 1], [x1, y1, 1]]) @ matrix
     return (corners[:, 0].min(), corners[:, 1].min(), corners[:, 0].max(), corners[:, 1].max())
+
+
+def _map_clip(obj: int, matrix: np.ndarray) -> tuple[float, float, float, float]:
+    """The object's clip box mapped through ``matrix`` (unbounded stays unbounded)."""
+    box = _clip_box(obj)
+    return box if box == _NO_CLIP or not np.isfinite(box).all() else _map_box(box, matrix)
 
 
 def _clip_box(obj: int) -> tuple[float, float, float, float]:
