@@ -55,7 +55,8 @@ class EventLedger:
                         self._conn.execute("DROP TABLE store.events")
                     self._conn.execute("COMMIT")
                 except sqlite3.Error:
-                    self._conn.execute("ROLLBACK")
+                    if self._conn.in_transaction:  # SQLite may have rolled back already
+                        self._conn.execute("ROLLBACK")
                     raise
         finally:
             self._conn.execute("DETACH DATABASE store")

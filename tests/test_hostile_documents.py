@@ -243,6 +243,15 @@ def test_a_clip_inside_a_moved_form_is_read_in_page_space():
     assert 0 < doc.hidden_text_chars < 60
 
 
+@pytest.mark.parametrize("squash", ["1 Tz", "-4.8 Tc"])
+def test_a_six_letter_word_squashed_is_hidden(squash):
+    """The shortest run flagged (five steps) is a six-letter word stacked on itself."""
+    ops = f"BT /F1 10 Tf {squash} 300 300 Td (Nurses) Tj ET"
+    data = _pdf([_text_ops(SOFTWARE_CV) + "\n" + ops])
+    doc = _ok(read_document_bytes("cv.pdf", data))
+    assert doc.hidden_text_chars == 6 and "Nurses" not in doc.text
+
+
 def test_text_drawn_right_to_left_is_not_squashed():
     """Right-to-left scripts are drawn glyph by glyph leftwards, each step backwards: spread
     over the line, that is reading order, not stacking."""
@@ -332,10 +341,55 @@ def test_a_pdf_child_that_cannot_start_leaves_pdfs_read_in_process(monkeypatch, 
 
     isolation._stop_child()
     monkeypatch.setattr(isolation, "_CHILD_CODE", "raise SystemExit(3)")
+    monkeypatch.setattr(isolation, "_last_failed_start", -1e9)  # restored after the test
     with caplog.at_level(logging.ERROR):
-        doc = _ok(read_document_bytes("cv.pdf", h.text_pdf(SOFTWARE_CV)))
-    assert doc.text.startswith("Jordan Lee")
-    assert "could not start (exit code 3)" in caplog.text
+        for name in ("a.pdf", "b.pdf", "c.pdf"):  # one failed start, not one per file
+            assert _ok(read_document_bytes(name, h.text_pdf(SOFTWARE_CV))).text.startswith(
+                "Jordan Lee")
+    assert caplog.text.count("could not start (exit code 3)") == 1, caplog.text
+
+
+def test_a_child_answer_that_is_not_one_is_refused(monkeypatch):
+    """A subverted child may send anything: garbage, another request's number, the right
+    number with the wrong shape. The file is refused, the child replaced, the next read."""
+    import itertools
+
+    from models.screening.documents import isolation
+
+    answers = [b"not json", b'{"id": 99, "ok": {}}', b"[1, 2]",
+               b'{"id": 7, "ok": {"name": "x.pdf"}}', b'{"id": 7, "fail": [1, 2]}']
+    for bad in answers:
+        isolation._stop_child()
+        child = isolation._child(DocumentLimits().pdf_memory_bytes)
+        monkeypatch.setattr(isolation, "_NUMBERS", itertools.count(7))
+        monkeypatch.setattr(child, "_receive", lambda deadline, bad=bad: bad)
+        error = _one(read_document_bytes("x.pdf", h.text_pdf(SOFTWARE_CV)))
+        assert _code(error) == "pdf_bomb", (bad, error)
+        assert "child" not in isolation._STATE
+        monkeypatch.undo()
+    assert _ok(read_document_bytes("y.pdf", h.text_pdf(SOFTWARE_CV))).text.startswith("Jordan")
+
+
+def test_a_child_frame_that_is_huge_or_stalls_is_not_waited_for():
+    import socket
+    import time as clock
+    from multiprocessing.connection import Connection
+
+    from models.screening.documents import isolation
+
+    ours, theirs = socket.socketpair()
+    child = object.__new__(isolation._Child)
+    child.conn = Connection(ours.detach())
+    theirs.sendall((2**31 - 1).to_bytes(4, "big"))
+    with pytest.raises(OSError, match="announced"):
+        child._receive(clock.monotonic() + 5)
+    theirs.sendall((10).to_bytes(4, "big") + b"ab")  # then nothing
+    started = clock.monotonic()
+    with pytest.raises(isolation._Overran):
+        child._receive(clock.monotonic() + 0.3)
+    assert clock.monotonic() - started < 2
+    theirs.close()
+    child.conn.close()
 
 
 def test_pdf_read_in_the_child_equals_the_read_in_process():

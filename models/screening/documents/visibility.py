@@ -245,10 +245,10 @@ def _squashed(cx: np.ndarray, cy: np.ndarray, height: np.ndarray, owners: np.nda
         if end - start < _SQUASH_RUN:
             continue
         run = slice(start, end + 1)  # step k joins characters k and k + 1
-        extent = max(boxes[run, 2].max() - boxes[run, 0].min(),
-                     boxes[run, 1].max() - boxes[run, 3].min())
-        # right-to-left or rotated text steps backwards too, but spreads over its length
-        if extent < _SQUASH_EXTENT * np.median(height[run]) * (end + 1 - start):
+        # how far the glyph centres spread, in any direction: right-to-left, vertical or
+        # rotated text steps backwards too, but spreads over its length
+        spread = np.hypot(np.ptp(cx[run]), np.ptp(cy[run]))
+        if spread < _SQUASH_EXTENT * np.median(height[run]) * (end - start):
             out[run] = True
     return out
 
