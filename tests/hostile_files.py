@@ -101,21 +101,41 @@ def text_pdf(text: str = SOFTWARE_CV) -> bytes:
     return pdf([_text_ops(text)])
 
 
-def hidden_text_pdf(how: str, visible: str = SOFTWARE_CV,
-                    hidden: str = NURSING_STUFFING) -> bytes:
-    """The software CV plus keyword stuffing a reader cannot see, hidden ``how``."""
-    hidden_ops = {
+_IMAGE = (b"<< /Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceGray "
+          b"/BitsPerComponent 8 /Length 1 >>\nstream\n\x80\nendstream")
+_COVER = b"q 1 1 1 rg 0 0 612 500 re f Q"
+_COVER_FORM = (b"<< /Type /XObject /Subtype /Form /BBox [0 0 612 792] /Length %d >>\nstream\n"
+               % len(_COVER) + _COVER + b"\nendstream")
+#: What ``hiding_ops`` refers to: a 1-pixel image (Im1), a form painting a white band
+#: (Cover), a 2 % opacity state (Faint).
+HIDING_RESOURCES = ("/XObject << /Im1 4 0 R /Cover 5 0 R >> "
+                    "/ExtGState << /Faint << /ca 0.02 >> >>")
+HIDING_OBJECTS = {4: _IMAGE, 5: _COVER_FORM}
+
+
+def hiding_ops(hidden: str) -> dict[str, str]:
+    """Each way of drawing ``hidden`` so a reader cannot see it, as page operators."""
+    at_400 = _text_ops(hidden, y=400)
+    return {
         "white": _text_ops(hidden, y=400, colour="1 1 1 rg"),
         "render_mode_3": _text_ops(hidden, y=400, mode=3),
         "off_page": _text_ops(hidden, x=2000, y=3000),
         "one_point": _text_ops(hidden, y=300, size=1),
-        "behind_image": _text_ops(hidden, y=400) + "\nq 0.5 0 0 rg 0 0 612 500 re f Q",
-        "squashed": _text_ops(hidden, y=400).replace(" Tr ", " Tr 1 Tz ", 1),
-        "nearly_transparent": "/Faint gs\n" + _text_ops(hidden, y=400),
-        "clipped": "q 0 0 1 1 re W n\n" + _text_ops(hidden, y=400) + "\nQ",
-    }[how]
-    return pdf([_text_ops(visible) + "\n" + hidden_ops],
-               page_resources="/ExtGState << /Faint << /ca 0.02 >> >>")
+        "behind_shape": at_400 + "\nq 0.5 0 0 rg 0 0 612 500 re f Q",
+        "behind_image": at_400 + "\nq 612 0 0 500 0 0 cm /Im1 Do Q",
+        "squashed_tz": at_400.replace(" Tr ", " Tr 1 Tz ", 1),
+        "squashed_tc": at_400.replace(" Tr ", " Tr -4.8 Tc ", 1),
+        "nearly_transparent": "/Faint gs\n" + at_400,
+        "clipped": "q 0 0 1 1 re W n\n" + at_400 + "\nQ",
+        "behind_form_shape": at_400 + "\n/Cover Do",
+    }
+
+
+def hidden_text_pdf(how: str, visible: str = SOFTWARE_CV,
+                    hidden: str = NURSING_STUFFING) -> bytes:
+    """The software CV plus keyword stuffing a reader cannot see, hidden ``how``."""
+    return pdf([_text_ops(visible) + "\n" + hiding_ops(hidden)[how]],
+               page_resources=HIDING_RESOURCES, extra_objects=HIDING_OBJECTS)
 
 
 def many_pages_pdf(pages: int = 2000) -> bytes:

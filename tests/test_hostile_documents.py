@@ -45,32 +45,12 @@ def _pdf(pages: list[bytes | str], *, resources: bytes = b"",
                  compress=compress, extra_objects=extra, page_resources=resources.decode())
 
 
-_IMAGE = (b"<< /Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceGray "
-          b"/BitsPerComponent 8 /Length 1 >>\nstream\n\x80\nendstream")
-
-HIDDEN = {
-    "white": _text_ops(STUFFING, y=400, colour="1 1 1 rg"),
-    "render_mode_3": _text_ops(STUFFING, y=400, mode=3),
-    "off_page": _text_ops(STUFFING, x=2000, y=3000),
-    "one_point": _text_ops(STUFFING, y=300, size=1),
-    "behind_shape": _text_ops(STUFFING, y=400) + "\nq 0.5 0 0 rg 0 0 612 500 re f Q",
-    "behind_image": _text_ops(STUFFING, y=400) + "\nq 612 0 0 500 0 0 cm /Im1 Do Q",
-    "squashed_tz": _text_ops(STUFFING, y=400).replace(" Tr ", " Tr 1 Tz ", 1),
-    "squashed_tc": _text_ops(STUFFING, y=400).replace(" Tr ", " Tr -4.8 Tc ", 1),
-    "nearly_transparent": "/Faint gs\n" + _text_ops(STUFFING, y=400),
-    "clipped": "q 0 0 1 1 re W n\n" + _text_ops(STUFFING, y=400) + "\nQ",
-    "behind_form_shape": _text_ops(STUFFING, y=400) + "\n/Cover Do",
-}
-_COVER = b"q 1 1 1 rg 0 0 612 500 re f Q"
-_COVER_FORM = (b"<< /Type /XObject /Subtype /Form /BBox [0 0 612 792] /Length %d >>\nstream\n"
-               % len(_COVER) + _COVER + b"\nendstream")
-_HIDING_RESOURCES = (b"/XObject << /Im1 4 0 R /Cover 5 0 R >> "
-                     b"/ExtGState << /Faint << /ca 0.02 >> >>")
+_IMAGE = h.HIDING_OBJECTS[4]
+HIDDEN = h.hiding_ops(STUFFING)
 
 
 def _hidden_pdf(how: str) -> bytes:
-    return _pdf([_text_ops(SOFTWARE_CV) + "\n" + HIDDEN[how]],
-                resources=_HIDING_RESOURCES, extra={4: _IMAGE, 5: _COVER_FORM})
+    return h.hidden_text_pdf(how, hidden=STUFFING)
 
 
 def _zip(members: list[tuple[str | zipfile.ZipInfo, bytes]],
@@ -207,8 +187,8 @@ def test_a_form_covers_only_where_its_matrix_puts_it():
     margin = "q 0 0 612 705 re W n\n" + _text_ops("Lead Engineer at Widget Labs", y=702) + "\nQ"
     faint = "/Light gs\n" + _text_ops("Portfolio on request", y=90)
     data = _pdf([_text_ops(SOFTWARE_CV, y=680) + "\n" + small + "\n" + margin + "\n" + faint],
-                resources=_HIDING_RESOURCES + b" /ExtGState << /Light << /ca 0.3 >> >>",
-                extra={4: _IMAGE, 5: _COVER_FORM})
+                resources=b"/XObject << /Cover 5 0 R >> /ExtGState << /Light << /ca 0.3 >> >>",
+                extra=h.HIDING_OBJECTS)
     doc = _ok(read_document_bytes("cv.pdf", data))
     assert doc.hidden_text_chars == 0, doc.hidden_text_chars
     assert "nursing" in doc.text and "Widget Labs" in doc.text and "Portfolio" in doc.text

@@ -52,8 +52,9 @@ KINDS: list[Kind] = [
     # --- hidden text: scored on what a reader sees, and said
     *[Kind(f"pdf_hidden_{how}", "upload", lambda how=how: h.hidden_text_pdf(how),
            ("hidden",), file_name=f"hidden_{how}.pdf", verdict=True)
-      for how in ("white", "render_mode_3", "off_page", "one_point", "behind_image",
-                  "squashed", "nearly_transparent", "clipped")],
+      for how in ("white", "render_mode_3", "off_page", "one_point", "behind_shape",
+                  "behind_image", "squashed_tz", "nearly_transparent", "clipped",
+                  "behind_form_shape")],
     # --- PDFs
     Kind("pdf_2000_pages", "upload", h.many_pages_pdf, file_name="long.pdf", verdict=None),
     Kind("pdf_inflates_hugely", "upload", lambda: h.pdf_bomb(400), file_name="bomb.pdf",

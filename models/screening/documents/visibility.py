@@ -27,6 +27,7 @@ the form, and their text is clipped by the forms around it too.
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Callable
 
 import numpy as np
 import pypdfium2.raw as pdfium_c
@@ -88,36 +89,19 @@ class PageLayout:
         self.box = _page_box(page)
         left, bottom, right, top = self.box
         self.area = max((right - left) * (top - bottom), 1.0)
-        self._seq = 0  # objects seen inside the current top-level form
+        self._seq = 0
         self._rgba = (ctypes.c_uint * 4)()
         base = ctypes.addressof(self._rgba)
         self._rgba_ptrs = [base + 4 * k for k in range(4)]
         page_address = ctypes.cast(page, ctypes.c_void_p).value
-        for index in range(max(_COUNT(page_address), 0)):
-            if self.too_complex:
-                return
-            obj = _GET(page_address, index)
-            if not obj:
-                continue
-            self.n_objects += 1
-            kind = _TYPE(obj)
-            if kind == _TEXT:
-                self._add_text(obj, index, _clip_box(obj))
-            elif kind == _FORM:
-                self._seq = 0
-                self._add_form(obj, index, 0, _matrix(obj), _clip_box(obj))
-            elif kind in (_IMAGE, _PATH):
-                cover = _cover(ctypes.cast(obj, pdfium_c.FPDF_PAGEOBJECT), kind)
-                if cover is not None:
-                    self.covers.append((index, *cover))
+        self._add_objects(_COUNT(page_address), lambda k: _GET(page_address, k))
 
     @property
     def too_complex(self) -> bool:
         return self.n_objects > self.max_objects
 
-    def _add_text(self, obj: int, z: float, clip: tuple = _NO_CLIP) -> None:
-        """``clip``: what encloses the object (its forms' clips), in page space; its own
-        clip path is in page space at the top level (``_map_clip`` for form contents)."""
+    def _add_text(self, obj: int, z: float, clip: tuple) -> None:
+        """``clip``: the object's own clip and its forms', in page space."""
         mode = _RENDER_MODE(obj)
         getter = _STROKE if mode in _STROKE_MODES else _FILL
         if getter(obj, *self._rgba_ptrs):
@@ -126,31 +110,40 @@ class PageLayout:
         else:
             self.text[obj] = (z, *_UNKNOWN[1:6], *clip)
 
-    def _add_form(self, form: int, index: int, depth: int, matrix: np.ndarray,
-                  clip: tuple) -> None:
-        """A form's contents, in their own paint order between the form's ``index`` and the
-        next top-level object: its text inside the form's clip, its opaque shapes and images
-        covering what was painted before them.  Form-space boxes and clips are mapped to page
-        space through ``matrix`` (the forms' matrices, innermost first)."""
-        for k in range(max(_FORM_COUNT(form), 0)):
+    def _add_objects(self, count: int, get: Callable[[int], int], depth: int = 0,
+                     matrix: np.ndarray | None = None, clip: tuple = _NO_CLIP,
+                     form_index: int | None = None) -> None:
+        """The page's objects (``form_index`` None: each paints at its own index), or a
+        form's contents in their own paint order between the form's ``form_index`` and the
+        next top-level object.  Text is clipped by its own clip and its forms'; opaque shapes
+        and images cover what was painted before them.  Form-space boxes and clips are mapped
+        to page space through ``matrix`` (the forms' matrices, innermost first)."""
+        for k in range(max(count, 0)):
             if self.too_complex:
                 return
-            obj = _FORM_GET(form, k)
+            obj = get(k)
             if not obj:
                 continue
             self.n_objects += 1
-            self._seq += 1
-            z = index + 1 - 1 / (self._seq + 1)  # rises within (index, index + 1)
+            if form_index is None:
+                z = index = k
+                self._seq = 0  # objects seen inside this top-level object's forms
+            else:
+                self._seq += 1
+                z, index = form_index + 1 - 1 / (self._seq + 1), form_index  # in (i, i + 1)
             kind = _TYPE(obj)
             if kind == _TEXT:
                 self._add_text(obj, z, _intersect(clip, _map_clip(obj, matrix)))
-            elif kind == _FORM and depth < _MAX_FORM_DEPTH:
-                self._add_form(obj, index, depth + 1, _matrix(obj) @ matrix,
-                               _intersect(clip, _map_clip(obj, matrix)))
+            elif kind == _FORM and depth <= _MAX_FORM_DEPTH:
+                inner = _matrix(obj) if matrix is None else _matrix(obj) @ matrix
+                self._add_objects(_FORM_COUNT(obj), lambda i, form=obj: _FORM_GET(form, i),
+                                  depth + 1, inner, _intersect(clip, _map_clip(obj, matrix)),
+                                  index)
             elif kind in (_IMAGE, _PATH):
                 cover = _cover(ctypes.cast(obj, pdfium_c.FPDF_PAGEOBJECT), kind)
                 if cover is not None:
-                    self.covers.append((z, _map_box(cover[0], matrix), cover[1]))
+                    box = cover[0] if matrix is None else _map_box(cover[0], matrix)
+                    self.covers.append((z, box, cover[1]))
 
 
 def visible_mask(
@@ -268,10 +261,13 @@ def _map_box(box: tuple, matrix: np.ndarray) -> tuple[float, float, float, float
     return (corners[:, 0].min(), corners[:, 1].min(), corners[:, 0].max(), corners[:, 1].max())
 
 
-def _map_clip(obj: int, matrix: np.ndarray) -> tuple[float, float, float, float]:
-    """The object's clip box mapped through ``matrix`` (unbounded stays unbounded)."""
+def _map_clip(obj: int, matrix: np.ndarray | None) -> tuple[float, float, float, float]:
+    """The object's clip box mapped through ``matrix`` (None: already in page space;
+    unbounded stays unbounded)."""
     box = _clip_box(obj)
-    return box if box == _NO_CLIP or not np.isfinite(box).all() else _map_box(box, matrix)
+    if matrix is None or box == _NO_CLIP or not np.isfinite(box).all():
+        return box
+    return _map_box(box, matrix)
 
 
 def _clip_box(obj: int) -> tuple[float, float, float, float]:
