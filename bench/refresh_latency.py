@@ -128,7 +128,7 @@ def add_team_postings(bot: Bot, count: int = 40) -> None:
     from models.refresh.generator import load_anchor
 
     _, replay = load_anchor()
-    store = Store(bot.settings.db_path)
+    store = Store.open(bot.settings)
     store.add_team_postings([{"key": p.key, "title": p.title, "description": p.description,
                               "source": "bench"} for p in replay[:count]])
     store.close()

@@ -123,6 +123,25 @@ class Settings(BaseSettings):
         description="Web API base URL: Slack's, a corporate proxy, or the local stand-in.")
     http_port: int = 3000
 
+    # Deployment: one process (the defaults) or several (docs/deploy.md)
+    database_url: SecretStr | None = Field(
+        default=None, description="Unset: the SQLite file in the data folder. "
+                                  "`postgresql://user:pass@host/db`: a PostgreSQL database "
+                                  "shared by every process (`hirebot db upgrade` first).")
+    broker_url: SecretStr | None = Field(
+        default=None, description="Unset: model jobs run on a thread of the bot. "
+                                  "`redis://host:6379/0`: they go to Celery queues that "
+                                  "`hirebot worker` processes take.")
+    models_url: str | None = Field(
+        default=None, description="Folder (or file:// URL) of the model registry every "
+                                  "process loads from: a shared filesystem when workers run "
+                                  "on several machines. Unset: DATA_DIR/models.")
+    bulk_chunk_cvs: int = Field(default=50, ge=1, description="Files of a ZIP per chunk job "
+                                "(Celery only): chunks run in parallel on the workers.")
+    job_visibility_s: int = Field(
+        default=600, ge=5, description="Celery: a job a worker took but never finished "
+                                       "(the worker died) goes back on the queue after this.")
+
     # Work queue: the models are CPU-bound, so one worker runs them one job at a time
     queue_size: int = 20
     stream_interval_s: float = 1.0  # chat.update cadence while a JD is written
@@ -144,6 +163,22 @@ class Settings(BaseSettings):
     @property
     def db_path(self) -> Path:
         return self.data_dir / "hirebot.db"
+
+    @property
+    def database_target(self) -> str:
+        """What ``Store`` opens: the database URL, else the SQLite file's path."""
+        return self.secret("database_url") or str(self.db_path)
+
+    @property
+    def models_root(self) -> Path:
+        """The registry's folder (``HIREBOT_MODELS_URL``, else DATA_DIR/models)."""
+        if not self.models_url:
+            return self.data_dir / "models"
+        url = self.models_url
+        if "://" in url and not url.startswith("file://"):
+            raise ValueError("HIREBOT_MODELS_URL must be a folder or a file:// URL (a shared "
+                             f"filesystem); {url.split('://')[0]}:// is not supported")
+        return Path(url.removeprefix("file://"))
 
     def secret(self, name: str) -> str | None:
         value = getattr(self, name)

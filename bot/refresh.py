@@ -29,6 +29,17 @@ def scheduled_refresh(kind: str) -> dict:
     from bot.slack.refresh_report import admin_reporter
 
     settings = get_settings()
+    if settings.broker_url is not None:  # training runs on a worker of the refresh queue
+        import time
+
+        from bot.celery_queue import CeleryQueue
+        from bot.jobs import REFRESH, JobSpec
+
+        queued = CeleryQueue(settings).submit(JobSpec(
+            "refresh", f"scheduled:{kind}:{int(time.time())}",
+            {"kinds": refresh_kinds([kind])}, queue=REFRESH))
+        return {"kind": kind, "decision": "queued" if queued else "failed",
+                "reason": "" if queued else "the job queue is unreachable"}
     outcomes = [spawn_refresh(k, settings, reporter=admin_reporter(settings))
                 for k in refresh_kinds([kind])]
     return outcomes[0]

@@ -7,17 +7,25 @@ slot, and never beside itself (``max_instances=1``). The standing jobs: the rete
 the two fine-tune refreshes (which train in a child process, see :mod:`bot.refresh`). Job
 functions are referenced by import path, as the job store requires, and find their settings
 through :func:`get_settings`.
+
+Several bot processes (``docs/deploy.md``) share one job store, and two APScheduler instances on
+one store would each run every job; so only the holder of the ``scheduler`` lease in the
+database runs one (:class:`LeaderScheduler`). The others wait to take over if it dies.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.config import Settings, get_settings
+from bot.database import sqlalchemy_url
+from bot.leases import Lease
+from bot.storage import Store
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +66,9 @@ def cron_trigger(expression: str, timezone: str) -> CronTrigger:
 
 def build_scheduler(settings: Settings) -> BackgroundScheduler:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = SQLAlchemyJobStore(url=f"sqlite:///{settings.db_path}",
-                               tablename="scheduled_jobs")
+    store = SQLAlchemyJobStore(url=sqlalchemy_url(settings.database_target),
+                               tablename="scheduled_jobs",
+                               engine_options={"pool_pre_ping": True})
     return BackgroundScheduler(
         jobstores={"default": store},
         job_defaults={**JOB_DEFAULTS, "misfire_grace_time": settings.misfire_grace_s},
@@ -98,12 +107,64 @@ def start_scheduler(settings: Settings) -> BackgroundScheduler:
     return scheduler
 
 
+class LeaderScheduler:
+    """The scheduler of one process per deployment: the one holding the ``scheduler`` lease.
+
+    Every bot process runs one of these; each tries the lease every ``renew_s`` seconds. The
+    holder starts APScheduler and renews the lease; a process that loses it (it could not
+    renew in time) stops its scheduler, and a waiting one starts its own once it lapses.
+    """
+
+    def __init__(self, settings: Settings, store: Store, ttl_s: float = 60.0,
+                 renew_s: float = 15.0) -> None:
+        self.settings, self.lease = settings, Lease(store, "scheduler", ttl_s)
+        self.renew_s = renew_s
+        self.scheduler: BackgroundScheduler | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="scheduler-leader", daemon=True)
+
+    @property
+    def leading(self) -> bool:
+        return self.scheduler is not None
+
+    def start(self) -> LeaderScheduler:
+        self._step()
+        self._thread.start()
+        return self
+
+    def _step(self) -> None:
+        try:
+            held = self.lease.acquire()
+        except Exception as exc:  # noqa: BLE001 - the database is away: stop leading
+            logger.warning("scheduler lease unavailable: %s", type(exc).__name__)
+            held = False
+        if held and self.scheduler is None:
+            logger.info("this process runs the schedules")
+            self.scheduler = start_scheduler(self.settings)
+        elif not held and self.scheduler is not None:
+            logger.warning("lost the scheduler lease; another process runs the schedules")
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.renew_s):
+            self._step()
+
+    def shutdown(self, wait: bool = False) -> None:
+        self._stop.set()
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=wait)
+            self.scheduler = None
+        try:
+            self.lease.release()
+        except Exception:  # noqa: BLE001 - it lapses by itself
+            logger.info("scheduler lease not released; it lapses in %.0f s", self.lease.ttl_s)
+
+
 def purge_expired() -> dict[str, int]:
     """Scheduled: the retention rule, applied even on a day nobody screens anything."""
-    from bot.storage import Store
-
     settings = get_settings()
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     try:
         removed = store.purge(settings.retention_days)
     finally:

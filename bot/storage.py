@@ -1,114 +1,41 @@
-"""The bot's SQLite store: what it has already answered, the threads it runs, and feedback.
+"""The bot's store: what it has already answered, the threads it runs, and feedback.
 
 Slack redelivers events and an upload can arrive by two routes, so "exactly one reply" is
-enforced by unique keys in a file that survives restarts. CV text is never stored. Every table
-that can hold personal data is emptied past the retention (``PERSONAL_TABLES``;
-``NO_PERSONAL_DATA`` says why the others are kept), every verdict and JD leaves an ``audit``
-row, deleted rows are zeroed on disk (``secure_delete``), and row ids are never reused.
+enforced by unique keys in a database that survives restarts: a SQLite file by default, or
+PostgreSQL shared by several bot and worker processes (``bot.database``; the tables are in
+``bot.schema``). CV text is never stored. Every table that can hold personal data is emptied
+past the retention (``PERSONAL_TABLES``; ``NO_PERSONAL_DATA`` says why the others are kept),
+every verdict and JD leaves an ``audit`` row, deleted rows are zeroed on disk (SQLite's
+``secure_delete``), and row ids are never reused.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
+from sqlalchemy import Connection, Table, delete, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
+from bot import schema
+from bot.database import ensure_schema, make_engine
 from bot.event_ledger import EventLedger
 
-SCHEMA: dict[str, dict[str, Any]] = {
-    "file_claims": {
-        "columns": {"key": str, "channel": str, "message_ts": str, "file_id": str,
-                    "status": str, "created_at": float, "user": str},  # user: the uploader
-        "pk": "key",
-    },
-    "threads": {
-        "columns": {"channel": str, "thread_ts": str, "kind": str, "role": str,
-                    "jobpost_id": int, "created_at": float},
-        "pk": ("channel", "thread_ts"),
-    },
-    "pending_files": {
-        "columns": {"key": str, "channel": str, "thread_ts": str, "message_ts": str,
-                    "file_id": str, "created_at": float},
-        "pk": "key",
-    },
-    "jobposts": {
-        "columns": {"id": int, "channel": str, "thread_ts": str, "message_ts": str,
-                    "title": str, "context": str, "text": str, "model_version": str,
-                    "model_name": str, "user": str, "approved": int, "approved_by": str,
-                    "created_at": float,
-                    # what the draft was grounded on and its inclusive-language line, shown
-                    # under it; the unshown drafts of its batch (JSON) for Regenerate
-                    "grounded_on": str, "inclusive": str, "alternates": str,
-                    "draft_number": int, "drafts_in_batch": int, "raw_request": str},
-        "pk": "id",
-    },
-    "screenings": {
-        "columns": {"id": int, "channel": str, "thread_ts": str, "file_name": str,
-                    "role": str, "verdict": str, "score": float, "category": str,
-                    "model_version": str, "created_at": float,
-                    # derived features (no text) for a thumbs vote to become a team label;
-                    # purged with the row
-                    "features": bytes, "role_category": str, "base_version": str,
-                    # a verdict against a JD: the CV-JD pair's matcher row (features and two
-                    # MiniLM vectors, no text), for a vote to become a matcher label
-                    "match_pair": bytes, "match_layout": str,
-                    # the Slack file and its uploader, so `forget` can find a candidate
-                    "file_id": str, "user": str},
-        "pk": "id",
-    },
-    "team_postings": {
-        "columns": {"key": str, "title": str, "description": str, "source": str,
-                    "created_at": float},
-        "pk": "key",
-    },
-    "labelled_cvs": {
-        # a CV the team labelled, in derived form only (embeddings and classifier decisions)
-        "columns": {"key": str, "label": str, "features": bytes, "base_version": str,
-                    "source": str, "created_at": float,
-                    # "flagged": contradicts a confident prediction, trains once confirmed
-                    "state": str, "flag_reason": str},
-        "pk": "key",
-    },
-    "match_pairs": {
-        # a vote on a verdict against a JD: does the CV match it (1) or not (0), derived row
-        "columns": {"key": str, "label": int, "features": bytes, "layout": str,
-                    "role": str, "created_at": float},
-        "pk": "key",
-    },
-    "feedback": {
-        "columns": {"id": int, "target": str, "target_id": int, "user": str, "value": str,
-                    "created_at": float},
-        "pk": "id",
-    },
-    "audit": {
-        # who asked for which verdict or JD, when, which model version (never CV text)
-        "columns": {"id": int, "kind": str, "ref_id": int, "user": str, "channel": str,
-                    "file_name": str, "file_id": str, "role": str, "verdict": str,
-                    "score": float, "model_name": str, "model_version": str, "source": str,
-                    "created_at": float},
-        "pk": "id",
-    },
-    "company_profile": {
-        # at most one row (id 1): the profile an admin set in Slack, as JSON
-        "columns": {"id": int, "data": str, "set_by": str, "created_at": float},
-        "pk": "id",
-    },
-}
+if TYPE_CHECKING:
+    from bot.config import Settings
 
-SQL_TYPES = {str: "TEXT", int: "INTEGER", float: "FLOAT", bytes: "BLOB"}
+TABLES = schema.TABLES
 #: Tables emptied by the retention purge (each row can name or describe a person), by the
 #: column that dates the row.
 PERSONAL_TABLES = {"events": "received_at", **dict.fromkeys((
     "screenings", "pending_files", "file_claims", "labelled_cvs", "match_pairs", "feedback",
-    "audit"), "created_at")}
+    "audit", "job_runs", "batch_chunks"), "created_at")}
 #: Tables the purge leaves alone, and why they hold no candidate's data.
 NO_PERSONAL_DATA = {
     "threads": "a thread's channel and role title, no candidate",
@@ -116,6 +43,8 @@ NO_PERSONAL_DATA = {
     "team_postings": "job postings the team added for generator refreshes",
     "company_profile": "the company's facts for JDs",
     "scheduled_jobs": "APScheduler's schedules (job names and next run times)",
+    "leases": "which process holds the scheduler or a refresh, and until when",
+    "alembic_version": "the schema's migration revision",
 }
 #: Folders under the data folder for transient files; the purge empties them as well.
 TEMP_DIRS = ("tmp", "downloads")
@@ -126,46 +55,83 @@ def role_key(title: str) -> str:
     return " ".join(title.lower().split())
 
 
-class Store:
-    """One SQLite file shared by the Bolt threads and the model worker (one lock, WAL); the
-    event ids, claimed on the ack path, in a ledger file of their own (``event_ledger``)."""
+def _rows(result) -> list[dict]:  # noqa: ANN001 - a SQLAlchemy result
+    return [dict(row._mapping) for row in result]
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
-        self.db = sqlite_utils.Database(conn)
-        self._lock = threading.RLock()
-        with self._locked():
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA secure_delete=ON")  # a purged row is zeroed on disk
-            for name, spec in SCHEMA.items():
-                table = self.db[name]
-                if table.exists():  # a database from an older version: add new columns
-                    for column, kind in spec["columns"].items():
-                        if column not in table.columns_dict:
-                            table.add_column(column, kind)
-                elif spec["pk"] == "id":  # ids never reused: a vote names one verdict
-                    cols = "".join(f", [{c}] {SQL_TYPES[k]}" for c, k in spec["columns"].items()
-                                   if c != "id")
-                    self.db.execute(f"CREATE TABLE [{name}] (id INTEGER PRIMARY KEY "
-                                    f"AUTOINCREMENT{cols})")
-                else:
-                    table.create(spec["columns"], pk=spec["pk"])
-            self.db["feedback"].create_index(["target", "target_id", "user", "value"],
-                                             unique=True, if_not_exists=True)
-        self.events = EventLedger(self.path)  # moves an older store's events table
+
+class Store:
+    """The bot's tables through one SQLAlchemy engine; the event ids, claimed on the ack path,
+    in a ledger of their own (``event_ledger``).
+
+    On SQLite, one process-wide lock serialises writers (SQLite has one writer at a time, and a
+    deferred transaction that must upgrade to a write fails instead of waiting); PostgreSQL
+    takes concurrent transactions as they come.
+    """
+
+    def __init__(self, target: str | Path, data_dir: Path | None = None):
+        url = str(target)
+        self.is_sqlite = "://" not in url or url.startswith("sqlite")
+        self.path = Path(url.removeprefix("sqlite:///")) if self.is_sqlite else None
+        self.data_dir = Path(data_dir) if data_dir is not None else self.path.parent
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.engine = make_engine(target)
+        ensure_schema(self.engine)
+        self._lock = threading.RLock() if self.is_sqlite else None
+        self._unit = threading.local()  # the open transaction of ``unit()``, per thread
+        self.events = EventLedger(self.path if self.is_sqlite else self.engine)
+
+    @classmethod
+    def open(cls, settings: Settings) -> Store:
+        """The store the settings name: ``HIREBOT_DATABASE_URL``, else the SQLite file."""
+        return cls(settings.database_target, data_dir=settings.data_dir)
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
-        with self._lock:
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction (committed on leaving, rolled back on an error), or the open one of
+        :meth:`unit` on this thread."""
+        open_conn = getattr(self._unit, "conn", None)
+        if open_conn is not None:
+            yield open_conn
+            return
+        with self._lock if self._lock is not None else nullcontext(), self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def unit(self) -> Iterator[None]:
+        """Every store call inside is one transaction: all of it is kept, or none (a bulk
+        chunk's verdicts and its results, so a chunk that runs again adds no second copy)."""
+        if getattr(self._unit, "conn", None) is not None:
             yield
-            self.db.conn.commit()
+            return
+        with self.transaction() as conn:
+            self._unit.conn = conn
+            try:
+                yield
+            finally:
+                self._unit.conn = None
+
+    def insert_for(self, table: Table):
+        """INSERT with ON CONFLICT support in the engine's own dialect."""
+        return (sqlite if self.is_sqlite else postgresql).insert(table)
+
+    def _upsert(self, conn: Connection, table: Table, row: dict) -> None:
+        keys = [c.name for c in table.primary_key]
+        stmt = self.insert_for(table).values(**row)
+        conn.execute(stmt.on_conflict_do_update(
+            index_elements=keys, set_={k: v for k, v in row.items() if k not in keys}))
+
+    def _select(self, table: str, *where, order_by=None) -> list[dict]:  # noqa: ANN001
+        t = TABLES[table]
+        stmt = select(t).where(*where)
+        if order_by is not None:
+            stmt = stmt.order_by(*(order_by if isinstance(order_by, tuple) else (order_by,)))
+        with self.transaction() as conn:
+            return _rows(conn.execute(stmt))
 
     def close(self) -> None:
         self.events.close()
-        with self._lock:
-            self.db.conn.close()
+        self.engine.dispose()
 
     # ----------------------------------------------------------------------- exactly once
     def claim_event(self, event_id: str) -> bool:
@@ -173,232 +139,243 @@ class Store:
         return self.events.claim(event_id)
 
     def claim_file(self, channel: str, message_ts: str, file_id: str) -> bool:
-        key = f"{channel}|{message_ts}|{file_id}"
-        with self._locked():
-            cur = self.db.execute(
-                "INSERT OR IGNORE INTO file_claims (key, channel, message_ts, file_id, status, "
-                "created_at) VALUES (?, ?, ?, ?, 'claimed', ?)",
-                [key, channel, message_ts, file_id, time.time()])
-            return cur.rowcount == 1
+        t = schema.file_claims
+        with self.transaction() as conn:
+            result = conn.execute(self.insert_for(t).values(
+                key=f"{channel}|{message_ts}|{file_id}", channel=channel, message_ts=message_ts,
+                file_id=file_id, status="claimed", created_at=time.time(),
+            ).on_conflict_do_nothing().returning(t.c.key))
+            return result.first() is not None
 
     def finish_file(self, channel: str, message_ts: str, file_id: str, status: str) -> None:
-        with self._locked():
-            self.db.execute("UPDATE file_claims SET status = ? WHERE key = ?",
-                            [status, f"{channel}|{message_ts}|{file_id}"])
+        t = schema.file_claims
+        with self.transaction() as conn:
+            conn.execute(update(t).where(t.c.key == f"{channel}|{message_ts}|{file_id}")
+                         .values(status=status))
+
+    def file_status(self, channel: str, message_ts: str, file_id: str) -> str | None:
+        rows = self._select("file_claims",
+                            schema.file_claims.c.key == f"{channel}|{message_ts}|{file_id}")
+        return rows[0]["status"] if rows else None
 
     # ----------------------------------------------------------------------- threads
     def set_thread(self, channel: str, thread_ts: str, kind: str, role: str,
                    jobpost_id: int | None = None) -> None:
-        with self._locked():
-            self.db["threads"].upsert(
-                {"channel": channel, "thread_ts": thread_ts, "kind": kind, "role": role,
-                 "jobpost_id": jobpost_id, "created_at": time.time()},
-                pk=("channel", "thread_ts"))
+        with self.transaction() as conn:
+            self._upsert(conn, schema.threads,
+                         {"channel": channel, "thread_ts": thread_ts, "kind": kind, "role": role,
+                          "jobpost_id": jobpost_id, "created_at": time.time()})
 
     def thread(self, channel: str, thread_ts: str) -> dict | None:
-        with self._locked():
-            rows = list(self.db["threads"].rows_where(
-                "channel = ? AND thread_ts = ?", [channel, thread_ts]))
+        t = schema.threads
+        rows = self._select("threads", t.c.channel == channel, t.c.thread_ts == thread_ts)
         return rows[0] if rows else None
 
     def add_pending(self, channel: str, thread_ts: str, message_ts: str, file_id: str) -> None:
-        with self._locked():
-            self.db["pending_files"].upsert(
-                {"key": f"{channel}|{message_ts}|{file_id}", "channel": channel,
-                 "thread_ts": thread_ts, "message_ts": message_ts, "file_id": file_id,
-                 "created_at": time.time()}, pk="key")
+        with self.transaction() as conn:
+            self._upsert(conn, schema.pending_files,
+                         {"key": f"{channel}|{message_ts}|{file_id}", "channel": channel,
+                          "thread_ts": thread_ts, "message_ts": message_ts, "file_id": file_id,
+                          "created_at": time.time()})
 
     def take_pending(self, channel: str, thread_ts: str) -> list[dict]:
         """The uploads that waited for a role in this thread; removed as they are handed out."""
-        with self._locked():
-            rows = list(self.db["pending_files"].rows_where(
-                "channel = ? AND thread_ts = ?", [channel, thread_ts], order_by="created_at"))
-            self.db.execute("DELETE FROM pending_files WHERE channel = ? AND thread_ts = ?",
-                            [channel, thread_ts])
+        t = schema.pending_files
+        where = (t.c.channel == channel, t.c.thread_ts == thread_ts)
+        with self.transaction() as conn:
+            rows = _rows(conn.execute(select(t).where(*where).order_by(t.c.created_at)))
+            conn.execute(delete(t).where(*where))
         return rows
 
     # ----------------------------------------------------------------------- jobposts
     def add_jobpost(self, **fields: Any) -> int:
         """Keep a shown draft; its audit row (who asked, which model) is written with it."""
-        with self._locked():
-            now = time.time()
-            table = self.db["jobposts"].insert({"approved": 0, "created_at": now, **fields},
-                                               pk="id")
-            jobpost_id = int(table.last_pk)
-            self.add_audit("jd", ref_id=jobpost_id, created_at=now, role=fields.get("title"),
-                           **{k: fields.get(k) for k in ("user", "channel", "model_name",
-                                                         "model_version")})
+        now = time.time()
+        with self.transaction() as conn:
+            result = conn.execute(insert(schema.jobposts).values(
+                approved=0, created_at=now, **fields))
+            jobpost_id = int(result.inserted_primary_key[0])
+            self._add_audit(conn, "jd", ref_id=jobpost_id, created_at=now,
+                            role=fields.get("title"),
+                            **{k: fields.get(k) for k in ("user", "channel", "model_name",
+                                                          "model_version")})
             return jobpost_id
 
     def update_jobpost(self, jobpost_id: int, **fields: Any) -> None:
-        with self._locked():
-            self.db["jobposts"].update(jobpost_id, fields)
+        t = schema.jobposts
+        with self.transaction() as conn:
+            conn.execute(update(t).where(t.c.id == jobpost_id).values(**fields))
 
     def jobpost(self, jobpost_id: int) -> dict | None:
-        with self._locked():
-            rows = list(self.db["jobposts"].rows_where("id = ?", [jobpost_id]))
+        rows = self._select("jobposts", schema.jobposts.c.id == jobpost_id)
         return rows[0] if rows else None
 
     def approved_jobposts(self) -> list[dict]:
-        with self._locked():
-            return list(self.db["jobposts"].rows_where("approved = 1", order_by="id"))
+        t = schema.jobposts
+        return self._select("jobposts", t.c.approved == 1, order_by=t.c.id)
 
     # ----------------------------------------------------------------------- screenings
     def add_screening(self, **fields: Any) -> int:
         """Keep a verdict; its audit row is written with it (``attribute`` adds who asked)."""
-        with self._locked():
-            now = time.time()
-            table = self.db["screenings"].insert({"created_at": now, **fields}, pk="id")
-            screening_id = int(table.last_pk)
-            self.add_audit("verdict", ref_id=screening_id, created_at=now,
-                           **{k: fields.get(k) for k in ("channel", "file_name", "role",
-                                                         "verdict", "score", "model_version",
-                                                         "file_id", "user")})
+        now = time.time()
+        with self.transaction() as conn:
+            result = conn.execute(insert(schema.screenings).values(created_at=now, **fields))
+            screening_id = int(result.inserted_primary_key[0])
+            self._add_audit(conn, "verdict", ref_id=screening_id, created_at=now,
+                            **{k: fields.get(k) for k in ("channel", "file_name", "role",
+                                                          "verdict", "score", "model_version",
+                                                          "file_id", "user")})
             return screening_id
 
     def add_audit(self, kind: str, **fields: Any) -> None:
         """One audit row (a verdict or a JD) that belongs to no stored row, e.g. the CLI's."""
-        with self._locked():
-            self.db["audit"].insert({"kind": kind, "source": "slack", "created_at": time.time(),
-                                     **{k: v for k, v in fields.items() if v is not None}},
-                                    pk="id", alter=False)
+        with self.transaction() as conn:
+            self._add_audit(conn, kind, **fields)
+
+    def _add_audit(self, conn: Connection, kind: str, **fields: Any) -> None:
+        row = {"kind": kind, "source": "slack", "created_at": time.time(),
+               **{k: v for k, v in fields.items() if v is not None}}
+        unknown = set(row) - set(schema.audit.c.keys())
+        if unknown:
+            raise ValueError(f"no audit column {sorted(unknown)}")
+        conn.execute(insert(schema.audit).values(**row))
 
     def attribute(self, screening_id: int, *, user: str, file_id: str) -> None:
         """Who asked for a verdict and which Slack file it was (known once it is delivered)."""
-        with self._locked():
-            self.db.execute("UPDATE screenings SET user = ?, file_id = ? WHERE id = ?",
-                            [user, file_id, screening_id])
-            self.db.execute("UPDATE audit SET user = ?, file_id = ? WHERE kind = 'verdict' "
-                            "AND ref_id = ?", [user, file_id, screening_id])
+        s, a = schema.screenings, schema.audit
+        with self.transaction() as conn:
+            conn.execute(update(s).where(s.c.id == screening_id)
+                         .values(user=user, file_id=file_id))
+            conn.execute(update(a).where(a.c.kind == "verdict", a.c.ref_id == screening_id)
+                         .values(user=user, file_id=file_id))
 
     def set_uploader(self, channel: str, message_ts: str, file_ids: list[str],
                      user: str) -> None:
-        with self._locked():
-            for file_id in file_ids:
-                self.db.execute("UPDATE file_claims SET user = ? WHERE key = ?",
-                                [user, f"{channel}|{message_ts}|{file_id}"])
+        t = schema.file_claims
+        keys = [f"{channel}|{message_ts}|{file_id}" for file_id in file_ids]
+        with self.transaction() as conn:
+            conn.execute(update(t).where(t.c.key.in_(keys)).values(user=user))
 
     def audit_rows(self, since: float = 0.0) -> list[dict]:
-        with self._locked():
-            return list(self.db["audit"].rows_where("created_at >= ?", [since],
-                                                    order_by="created_at, id"))
+        t = schema.audit
+        return self._select("audit", t.c.created_at >= since, order_by=(t.c.created_at, t.c.id))
 
     def screening(self, screening_id: int) -> dict | None:
-        with self._locked():
-            rows = list(self.db["screenings"].rows_where("id = ?", [screening_id]))
+        rows = self._select("screenings", schema.screenings.c.id == screening_id)
         return rows[0] if rows else None
 
     # ----------------------------------------------------------------------- feedback
     def add_feedback(self, target: str, target_id: int, user: str, value: str) -> bool:
         """One vote per user, target and value; the opposite thumb replaces an earlier one."""
-        with self._locked():
+        t = schema.feedback
+        with self.transaction() as conn:
             if value in {"up", "down"}:
-                self.db.execute(
-                    "DELETE FROM feedback WHERE target = ? AND target_id = ? AND user = ? "
-                    "AND value IN ('up', 'down')", [target, target_id, user])
-            cur = self.db.execute(
-                "INSERT OR IGNORE INTO feedback (target, target_id, user, value, created_at) "
-                "VALUES (?, ?, ?, ?, ?)", [target, target_id, user, value, time.time()])
-            return cur.rowcount == 1
+                conn.execute(delete(t).where(t.c.target == target, t.c.target_id == target_id,
+                                             t.c.user == user, t.c.value.in_(("up", "down"))))
+            result = conn.execute(self.insert_for(t).values(
+                target=target, target_id=target_id, user=user, value=value,
+                created_at=time.time()).on_conflict_do_nothing().returning(t.c.id))
+            return result.first() is not None
 
     def feedback(self, target: str | None = None) -> list[dict]:
-        with self._locked():
-            if target:
-                return list(self.db["feedback"].rows_where("target = ?", [target], order_by="id"))
-            return list(self.db["feedback"].rows_where(order_by="id"))
+        t = schema.feedback
+        where = (t.c.target == target,) if target else ()
+        return self._select("feedback", *where, order_by=t.c.id)
 
     # ----------------------------------------------------------------------- team data
     def add_team_postings(self, postings: list[dict]) -> int:
         """Postings an admin adds for generator refreshes; returns how many were new."""
-        with self._locked():
-            before = self.db["team_postings"].count
-            self.db["team_postings"].insert_all(
-                [{"created_at": time.time(), **p} for p in postings], pk="key", ignore=True)
-            return self.db["team_postings"].count - before
+        if not postings:
+            return 0
+        now = time.time()
+        with self.transaction() as conn:
+            result = conn.execute(self.insert_for(schema.team_postings).values(
+                [{"created_at": now, **p} for p in postings]).on_conflict_do_nothing()
+                .returning(schema.team_postings.c.key))
+            return len(result.all())
 
     def team_postings(self) -> list[dict]:
         """Added postings and approved JDs: what a generator refresh learns from."""
-        with self._locked():
-            added = list(self.db["team_postings"].rows_where(order_by="created_at"))
-            approved = list(self.db.query(
-                "SELECT title, text AS description FROM jobposts WHERE approved = 1 "
-                "ORDER BY id"))
-        return [*({"title": r["title"], "description": r["description"]} for r in added),
-                *approved]
+        t, j = schema.team_postings, schema.jobposts
+        with self.transaction() as conn:
+            added = _rows(conn.execute(select(t.c.title, t.c.description)
+                                       .order_by(t.c.created_at)))
+            approved = _rows(conn.execute(select(j.c.title, j.c.text.label("description"))
+                                          .where(j.c.approved == 1).order_by(j.c.id)))
+        return [*added, *approved]
 
     def set_labelled_cv(self, key: str, label: str, features: bytes, base_version: str,
                         source: str, flag_reason: str = "") -> None:
         """Keep a team label; with a ``flag_reason`` it waits for an admin (trains nothing)."""
-        with self._locked():
-            self.db["labelled_cvs"].upsert(
-                {"key": key, "label": label, "features": features, "base_version": base_version,
-                 "source": source, "created_at": time.time(),
-                 "state": "flagged" if flag_reason else "", "flag_reason": flag_reason},
-                pk="key")
+        with self.transaction() as conn:
+            self._upsert(conn, schema.labelled_cvs,
+                         {"key": key, "label": label, "features": features,
+                          "base_version": base_version, "source": source,
+                          "created_at": time.time(),
+                          "state": "flagged" if flag_reason else "", "flag_reason": flag_reason})
 
     def flagged_labels(self) -> list[dict]:
-        with self._locked():
-            return list(self.db["labelled_cvs"].rows_where("state = 'flagged'",
-                                                           order_by="created_at"))
+        t = schema.labelled_cvs
+        return self._select("labelled_cvs", t.c.state == "flagged", order_by=t.c.created_at)
 
     def confirm_label(self, key: str | None = None) -> int:
         """An admin's yes to a flagged label (None: all; else its key, or its last 6+ chars)."""
         if key is not None and len(key.strip()) < 6:
             return 0
-        with self._locked():
-            return self.db.execute("UPDATE labelled_cvs SET state = '' WHERE state = 'flagged' "
-                                   "AND (? IS NULL OR key = ? OR substr(key, -?) = ?)",
-                                   [key, key, len(key or "x"), key]).rowcount
+        t = schema.labelled_cvs
+        with self.transaction() as conn:
+            keys = [r.key for r in conn.execute(select(t.c.key).where(t.c.state == "flagged"))
+                    if key is None or r.key == key or r.key.endswith(key)]
+            if not keys:
+                return 0
+            return conn.execute(update(t).where(t.c.key.in_(keys)).values(state="")).rowcount
 
     def drop_labelled_cv(self, key: str) -> None:
-        with self._locked():
-            self.db.execute("DELETE FROM labelled_cvs WHERE key = ?", [key])
+        self.delete_in("labelled_cvs", "key", [key])
 
     def set_match_pair(self, key: str, label: int, features: bytes, layout: str,
                        role: str = "") -> None:
-        with self._locked():
-            self.db["match_pairs"].upsert({"key": key, "label": label, "features": features,
-                                           "layout": layout, "role": role_key(role),
-                                           "created_at": time.time()}, pk="key")
+        with self.transaction() as conn:
+            self._upsert(conn, schema.match_pairs,
+                         {"key": key, "label": label, "features": features, "layout": layout,
+                          "role": role_key(role), "created_at": time.time()})
 
     def drop_match_pair(self, key: str) -> None:
-        with self._locked():
-            self.db.execute("DELETE FROM match_pairs WHERE key = ?", [key])
+        self.delete_in("match_pairs", "key", [key])
 
     def match_pairs(self, role: str | None = None) -> list[dict]:
         """Every vote on a match, or those on verdicts for one role title."""
-        with self._locked():
-            if role is not None:
-                return list(self.db["match_pairs"].rows_where(
-                    "role = ?", [role_key(role)], order_by="created_at"))
-            return list(self.db["match_pairs"].rows_where(order_by="created_at"))
+        t = schema.match_pairs
+        where = (t.c.role == role_key(role),) if role is not None else ()
+        return self._select("match_pairs", *where, order_by=t.c.created_at)
 
     def clear_team_data(self, *, cvs: bool, postings: bool) -> dict[str, int]:
         """Forget the team's training data (approved JDs stay JDs; they stop being approved)."""
         out = {}
-        with self._locked():
+        with self.transaction() as conn:
             if cvs:
-                out["labelled_cvs"] = self.db.execute("DELETE FROM labelled_cvs").rowcount
-                out["match_votes"] = self.db.execute("DELETE FROM match_pairs").rowcount
+                out["labelled_cvs"] = conn.execute(delete(schema.labelled_cvs)).rowcount
+                out["match_votes"] = conn.execute(delete(schema.match_pairs)).rowcount
             if postings:
-                out["team_postings"] = self.db.execute("DELETE FROM team_postings").rowcount
-                out["approved_jobposts"] = self.db.execute(
-                    "UPDATE jobposts SET approved = 0 WHERE approved = 1").rowcount
+                j = schema.jobposts
+                out["team_postings"] = conn.execute(delete(schema.team_postings)).rowcount
+                out["approved_jobposts"] = conn.execute(
+                    update(j).where(j.c.approved == 1).values(approved=0)).rowcount
         return out
 
     def labelled_cvs(self) -> list[dict]:
         """The labels that train (flagged ones wait for an admin and are left out)."""
-        with self._locked():
-            return list(self.db["labelled_cvs"].rows_where(
-                "state IS NULL OR state != 'flagged'", order_by="created_at"))
+        t = schema.labelled_cvs
+        return self._select("labelled_cvs", t.c.state.is_(None) | (t.c.state != "flagged"),
+                            order_by=t.c.created_at)
 
     # ----------------------------------------------------------------------- company profile
     def set_company_profile(self, data: dict, user: str) -> None:
         """Replace the profile set in Slack (a plain dict of its fields)."""
-        with self._locked():
-            self.db["company_profile"].upsert(
-                {"id": 1, "data": json.dumps(data, ensure_ascii=False), "set_by": user,
-                 "created_at": time.time()}, pk="id")
+        with self.transaction() as conn:
+            self._upsert(conn, schema.company_profile,
+                         {"id": 1, "data": json.dumps(data, ensure_ascii=False),
+                          "set_by": user, "created_at": time.time()})
 
     def company_profile(self) -> dict | None:
         """The profile set in Slack (the dict ``set_company_profile`` was given), or None."""
@@ -407,8 +384,7 @@ class Store:
 
     def company_profile_row(self) -> dict | None:
         """``{"data": dict, "set_by": str, "created_at": float}``, or None when unset."""
-        with self._locked():
-            rows = list(self.db["company_profile"].rows_where("id = 1"))
+        rows = self._select("company_profile", schema.company_profile.c.id == 1)
         if not rows:
             return None
         try:
@@ -420,21 +396,24 @@ class Store:
 
     def clear_company_profile(self) -> bool:
         """Forget the profile set in Slack; True when there was one."""
-        with self._locked():
-            return self.db.execute("DELETE FROM company_profile").rowcount > 0
+        with self.transaction() as conn:
+            return conn.execute(delete(schema.company_profile)).rowcount > 0
 
     # ----------------------------------------------------------------------- housekeeping
     def counts(self) -> dict[str, int]:
-        with self._locked():
+        def count(table: Table, *where) -> int:  # noqa: ANN002
+            return int(conn.execute(select(func.count()).select_from(table).where(*where))
+                       .scalar_one())
+
+        with self.transaction() as conn:
             return {
-                "jobposts": self.db["jobposts"].count,
-                "approved_jobposts": self.db.execute(
-                    "SELECT COUNT(*) FROM jobposts WHERE approved = 1").fetchone()[0],
-                "screenings": self.db["screenings"].count,
-                "feedback": self.db["feedback"].count,
-                "team_postings": self.db["team_postings"].count,
-                "labelled_cvs": self.db["labelled_cvs"].count,
-                "match_votes": self.db["match_pairs"].count,
+                "jobposts": count(schema.jobposts),
+                "approved_jobposts": count(schema.jobposts, schema.jobposts.c.approved == 1),
+                "screenings": count(schema.screenings),
+                "feedback": count(schema.feedback),
+                "team_postings": count(schema.team_postings),
+                "labelled_cvs": count(schema.labelled_cvs),
+                "match_votes": count(schema.match_pairs),
             }
 
     def purge(self, retention_days: float, now: float | None = None) -> dict[str, int]:
@@ -442,18 +421,26 @@ class Store:
         the retention; ``retention_days=0`` keeps nothing."""
         cutoff = (time.time() if now is None else now) - retention_days * 86400
         out = {}
-        with self._locked():
-            for table, column in PERSONAL_TABLES.items():  # "events": the ledger's own file
-                out[table] = self.events.purge(cutoff) if table == "events" else self.db.execute(
-                    f"DELETE FROM {table} WHERE {column} < ?", [cutoff]).rowcount  # noqa: S608
+        with self.transaction() as conn:
+            for table, column in PERSONAL_TABLES.items():
+                if table == "events":  # the ledger's (own file on SQLite)
+                    continue
+                t = TABLES[table]
+                out[table] = conn.execute(delete(t).where(t.c[column] < cutoff)).rowcount
+        out["events"] = self.events.purge(cutoff)
         out["temp_files"] = self._purge_temp_files(cutoff)
-        with self._lock:
-            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # old pages leave the WAL too
+        self._checkpoint()
         return out
 
+    def _checkpoint(self) -> None:
+        """SQLite: deleted rows' old pages leave the write-ahead log too."""
+        if self.is_sqlite:
+            with self.transaction() as conn:
+                conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+
     def _purge_temp_files(self, cutoff: float) -> int:
-        old = [e for name in TEMP_DIRS if (self.path.parent / name).is_dir()
-               for e in (self.path.parent / name).iterdir() if e.lstat().st_mtime < cutoff]
+        old = [e for name in TEMP_DIRS if (self.data_dir / name).is_dir()
+               for e in (self.data_dir / name).iterdir() if e.lstat().st_mtime < cutoff]
         for entry in old:
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
@@ -461,39 +448,38 @@ class Store:
                 entry.unlink(missing_ok=True)
         return len(old)
 
-    def rows_where(self, table: str, where: str, params: list) -> list[dict]:
-        """Rows of one table (``where`` is the caller's fixed SQL; values go in ``params``)."""
-        with self._locked():
-            return list(self.db[table].rows_where(where, params))
+    def rows_where(self, table: str, **equals: Any) -> list[dict]:
+        """Rows of one table whose columns equal the given values."""
+        t = TABLES[table]
+        return self._select(table, *(t.c[k] == v for k, v in equals.items()))
 
-    def delete_in(self, table: str, column: str, values: list, where: str = "") -> int:
-        """Delete the rows whose ``column`` is one of ``values``; how many went."""
-        with self._locked():
-            return self._delete_in(table, column, values, where)
+    def delete_in(self, table: str, column: str, values: list, **equals: Any) -> int:
+        """Delete the rows whose ``column`` is one of ``values`` (and whose other columns
+        equal ``equals``); how many went."""
+        t = TABLES[table]
+        total = 0
+        with self.transaction() as conn:
+            for start in range(0, len(values), 500):  # SQLite's parameter limit
+                chunk = values[start:start + 500]
+                total += conn.execute(delete(t).where(
+                    t.c[column].in_(chunk), *(t.c[k] == v for k, v in equals.items()))).rowcount
+        return total
 
     def anonymise_audit(self, screening_ids: list[int], file_id: str = "") -> int:
         """Audit rows of erased verdicts keep who asked, when and which model, not the file."""
-        marks = ",".join("?" * len(screening_ids))
-        with self._locked():
-            count = self.db.execute(
-                "UPDATE audit SET file_name = '', file_id = '' WHERE kind = 'verdict' AND "
-                f"(ref_id IN ({marks}) OR (file_id != '' AND file_id = ?))",  # noqa: S608
-                [*screening_ids, file_id]).rowcount
-        with self._lock:
-            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # old pages leave the WAL too
+        a = schema.audit
+        match = a.c.ref_id.in_(screening_ids)
+        if file_id:
+            match = match | (a.c.file_id == file_id)
+        with self.transaction() as conn:
+            count = conn.execute(update(a).where(a.c.kind == "verdict", match)
+                                 .values(file_name="", file_id="")).rowcount
+        self._checkpoint()
         return count
 
-    def _delete_in(self, table: str, column: str, values: list, where: str = "") -> int:
-        total = 0
-        for start in range(0, len(values), 500):  # SQLite's parameter limit
-            chunk = values[start:start + 500]
-            total += self.db.execute(
-                f"DELETE FROM {table} WHERE {where}{column} IN "  # noqa: S608 - fixed names
-                f"({','.join('?' * len(chunk))})", chunk).rowcount
-        return total
-
     def dump(self, table: str) -> list[dict]:
-        """Every row of one table (for tests and inspection)."""
-        SCHEMA[table]  # noqa: B018 - a KeyError for a table that is not ours
-        with self._locked():
-            return list(self.db[table].rows)
+        """Every row of one table (for tests and inspection).
+
+        A note on counting: PostgreSQL's driver reports no row count for ``INSERT ... ON
+        CONFLICT DO NOTHING``, so "was it new" is asked with ``RETURNING`` throughout."""
+        return self._select(table)

@@ -53,3 +53,36 @@ def _isolated_settings(tmp_path, monkeypatch):
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+# --------------------------------------------------------------------------- real servers
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A private PostgreSQL cluster for the session (``tests.servers``)."""
+    import shutil
+    import tempfile
+
+    from tests.servers import PostgresServer
+
+    folder = Path(tempfile.mkdtemp(prefix="hirebot-pg-"))  # under /tmp: postgres can reach it
+    server = PostgresServer(folder).start()
+    yield server
+    server.stop("immediate")
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    from tests.servers import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def postgres_url(postgres_server) -> str:
+    """A new empty database on the session's cluster, for one test."""
+    import uuid
+
+    return postgres_server.create_database(f"t{uuid.uuid4().hex[:12]}")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot import schema
 from bot.cli import main
 from tests.conftest import CVS
 from tests.test_privacy import make_env as make_env  # noqa: F401 - the shared fixture
@@ -46,7 +47,7 @@ def test_every_verdict_and_jd_is_recorded_and_exported_as_safe_csv(make_env, tmp
     # each verdict names its own Slack file, even when two files have the same name
     assert sorted(r["file_id"] for r in verdict_rows) == sorted(f["id"] for f in files)
     assert sorted(r["file_id"] for r in screenings.values()) == sorted(f["id"] for f in files)
-    assert "text" not in store.db["audit"].columns_dict  # no column could hold CV text
+    assert "text" not in schema.audit.c  # no column could hold CV text
 
     today = datetime.now(UTC).date()
     out = tmp_path / "audit.csv"

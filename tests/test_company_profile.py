@@ -83,7 +83,7 @@ def test_store_keeps_one_profile_across_reopening_and_forgets_it(tmp_path):
 def test_file_profile_is_used_until_one_is_set_and_the_set_one_wins(tmp_path):
     settings = Settings(data_dir=tmp_path / "data",
                         company_profile_file=profile_file(tmp_path))
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     assert company.current_profile(Settings(data_dir=tmp_path / "data"), store) is None
     from_file = company.current_profile(settings, store)
     assert from_file.name == "Acme GmbH"
@@ -103,7 +103,7 @@ def test_file_profile_is_used_until_one_is_set_and_the_set_one_wins(tmp_path):
 def test_broken_file_is_logged_once_and_treated_as_no_profile(tmp_path, caplog):
     broken = profile_file(tmp_path, 'name = "Acme\nbenefits = 3\n', "broken.toml")
     settings = Settings(data_dir=tmp_path / "data", company_profile_file=broken)
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     with caplog.at_level(logging.ERROR, logger="bot.services.company"):
         assert company.current_profile(settings, store) is None
         assert company.current_profile(settings, store) is None

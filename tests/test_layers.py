@@ -31,7 +31,9 @@ ROOMS: dict[str, tuple[float, tuple[str, ...]]] = {
     "slack": (5, ("bot.slack", "bot.slack.*")),
     "services": (4, ("bot.services", "bot.services.*")),
     "core": (3, ("bot", "bot.config", "bot.storage", "bot.event_ledger", "bot.worker",
-                 "bot.scheduler", "bot.logging_setup")),
+                 "bot.scheduler", "bot.logging_setup", "bot.schema", "bot.database",
+                 "bot.migrations", "bot.migrations.*", "bot.leases", "bot.jobs",
+                 "bot.job_ledger", "bot.celery_queue")),
     "models/refresh": (2, ("models.refresh", "models.refresh.*")),
     "models/screening": (1, ("models.screening", "models.screening.*")),
     "models/generation": (1, ("models.generation", "models.generation.*")),
@@ -39,10 +41,14 @@ ROOMS: dict[str, tuple[float, tuple[str, ...]]] = {
     "models/common": (0, ("models", "models.common", "models.common.*")),
 }
 #: Modules every other room reads: they import nothing of the project, or only these.
-LEAVES: dict[str, set[str]] = {"bot.config": set(), "bot.storage": {"bot.event_ledger"},
-                               "bot.event_ledger": set(), "bot.worker": set(),
-                               "bot.logging_setup": set(),
-                               "bot.scheduler": {"bot.config", "bot.storage"}}
+LEAVES: dict[str, set[str]] = {
+    "bot.config": set(), "bot.event_ledger": {"bot.schema"}, "bot.worker": set(),
+    "bot.logging_setup": set(), "bot.schema": set(), "bot.database": set(),
+    "bot.storage": {"bot.event_ledger", "bot.schema", "bot.database", "bot.config"},
+    "bot.leases": {"bot.schema", "bot.storage"}, "bot.job_ledger": {"bot.schema", "bot.storage"},
+    "bot.jobs": {"bot.worker"},
+    "bot.celery_queue": {"bot.config", "bot.job_ledger", "bot.jobs"},
+    "bot.scheduler": {"bot.config", "bot.storage", "bot.database", "bot.leases"}}
 #: Rooms stricter than their rank: they may import only these rooms (and themselves).
 ONLY: dict[str, set[str]] = {"handlers": {"slack"}}
 #: Third-party modules a room must not import (front-end code stays in the front ends).

@@ -168,7 +168,7 @@ def test_the_refresh_process_reads_the_stored_votes_and_respects_a_pinned_matche
     from bot.services.refresh_child import run_refresh
 
     settings = Settings(data_dir=tmp_path)
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     for vote in votes_from_shipped(shipped, bundled, count=60, seed=5, reversed_labels=False):
         store.set_match_pair(vote.key, vote.label, vote.blob, vote.layout, "Java Developer")
     store.close()

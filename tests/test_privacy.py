@@ -202,7 +202,7 @@ def test_no_log_line_db_byte_or_data_file_carries_cv_text_contacts_or_secrets(
     assert caplog.records  # DEBUG was on: there is something to search
     for secret in secrets:
         assert secret not in logged, secret
-    env.runtime.store.db.execute("PRAGMA wal_checkpoint(FULL)")
+    env.runtime.store._checkpoint()
     files = [p for p in env.settings.data_dir.rglob("*") if p.is_file()]
     assert any(p.name == "hirebot.db" for p in files)
     for path in files:

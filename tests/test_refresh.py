@@ -256,7 +256,7 @@ def test_data_commands_store_postings_and_derived_cv_labels(tmp_path, capsys):
 
     from bot.config import get_settings
 
-    store = Store(get_settings().db_path)
+    store = Store.open(get_settings())
     assert len(store.team_postings()) == 6
     labelled = store.labelled_cvs()
     assert len(labelled) == 2 and {r["label"] for r in labelled} == {"information-technology"}
@@ -279,7 +279,7 @@ def test_kill_9_of_the_refresh_process_leaves_the_active_model_and_the_next_refr
     from bot.services.versions import registry_for
 
     settings = Settings(data_dir=tmp_path / "data")
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     for team in shipped_team(rows, base_version, count=60, seed=5, doctored=False):
         store.set_labelled_cv(team.key, team.label, features_blob(team.features),
                               team.base_version, "cli")

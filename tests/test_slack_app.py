@@ -1,7 +1,10 @@
 """End to end: the real Bolt app over HTTP, signed requests, and a local Slack Web API stand-in.
 
 Only Slack's servers are replaced (``bot.slack.local_slack``: a real HTTP server on a free port that
-records every request). The app, its SQLite file, the worker and both models are the real ones.
+records every request). The app, its database, the workers and the models are the real ones.
+Every test of the ``env`` fixture runs twice: on the default deployment (a SQLite file and the
+in-process worker) and on the scaled-out one (a real PostgreSQL, a real Redis and two
+``hirebot worker`` processes; ``tests.servers``).
 """
 
 from __future__ import annotations
@@ -52,6 +55,30 @@ class Env:
     def stop(self) -> None:
         self.server.stop()
         self.runtime.close()
+        if self.workers is not None:
+            self.workers.stop()
+            self.workers = None
+
+    workers = None  # tests.servers.Workers, on the scaled-out deployment
+
+    def start_workers(self, count: int = 2, **kwargs):
+        from tests.servers import Workers
+
+        self.workers = Workers(self.settings, self.settings.data_dir.parent / "workers", count,
+                               **kwargs).start()
+        return self.workers
+
+    def busy(self) -> bool:
+        """Work queued or running (the bot's own worker, or the Celery queues and job rows)."""
+        if self.runtime.worker is not None:
+            return bool(self.runtime.worker.depth)
+        if self.runtime.queue.depth:
+            return True
+        return any(r["state"] == "running" for r in self.runtime.store.dump("job_runs"))
+
+    def in_process_only(self, why: str) -> None:
+        if self.runtime.worker is None:
+            pytest.skip(f"in-process deployment only: {why}")
 
     def restart(self) -> None:
         self.stop()
@@ -65,7 +92,7 @@ class Env:
         last, since = -1, time.monotonic()
         while time.monotonic() < deadline:
             seen = len(self.local.calls()) + len(self.local.state.responses)
-            if seen != last or self.runtime.worker.depth:
+            if seen != last or self.busy():
                 last, since = seen, time.monotonic()
             elif time.monotonic() - since >= quiet_s:
                 return
@@ -123,10 +150,40 @@ def env_maker(data_dir: Path, models, local: LocalSlack | None = None, **default
                 environment.local.stop()
 
 
-@pytest.fixture()
-def env(tmp_path, models):
-    with env_maker(tmp_path / "data", models) as make:
-        yield make()
+def scaled_out(request, data_dir: Path) -> dict:
+    """Settings of the scaled-out deployment: PostgreSQL, Redis, a shared models folder."""
+    redis = request.getfixturevalue("redis_server")
+    url = request.getfixturevalue("postgres_url")
+    from bot.database import make_engine, upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)  # what `hirebot db upgrade` does before a deployment starts
+    engine.dispose()
+    db = int(request.node.nodeid.__hash__() % 15) + 1  # a Redis database per test
+    return {"database_url": SecretStr(url),
+            "broker_url": SecretStr(redis.url.rsplit("/", 1)[0] + f"/{db}"),
+            "models_url": f"file://{data_dir.parent / 'shared-models'}",
+            "job_visibility_s": 20}
+
+
+DEPLOYMENTS = ["in-process", pytest.param("servers", marks=pytest.mark.slow)]
+
+
+@pytest.fixture(params=DEPLOYMENTS)
+def env(request, tmp_path, models):
+    extra = scaled_out(request, tmp_path / "data") if request.param == "servers" else {}
+    with env_maker(tmp_path / "data", models, **extra) as make:
+        environment = make()
+        if request.param == "servers":
+            _flush_broker(environment.settings)
+            environment.start_workers(2)
+        yield environment
+
+
+def _flush_broker(settings: Settings) -> None:
+    import redis
+
+    redis.Redis.from_url(settings.secret("broker_url")).flushdb()
 
 
 def upload(env: Env, paths: list[Path], thread_ts: str | None, text: str = "", **kwargs):
@@ -388,7 +445,7 @@ def test_regenerate_shows_the_next_ranked_draft_of_the_batch(env):
     second = drafts[-1]
     assert "Draft 2 of 3" in _notes(second)
     assert second["text"] != jd["text"]
-    store = Store(env.settings.db_path)
+    store = Store.open(env.settings)
     rows = [store.jobpost(int(b["elements"][0]["value"])) for m in drafts
             for b in m["blocks"] if b["type"] == "actions"]
     assert [r["draft_number"] for r in rows] == [1, 2]
@@ -489,6 +546,7 @@ def test_rate_limited_post_is_retried(env):
 
 
 def test_full_queue_says_busy_instead_of_losing_the_request(env):
+    env.in_process_only("the bounded in-process queue")
     env.runtime.worker._queue.maxsize = 1
     gate = __import__("threading").Event()
     env.runtime.worker.submit("block", gate.wait)
@@ -561,7 +619,7 @@ def test_hirebot_refresh_is_for_admins_and_its_report_and_plot_reach_the_admin_c
     local = LocalSlack().start()
     env = Env(tmp_path / "data", models, local, admin_users=["UADMIN"], admin_channel="C0ADMIN")
     try:
-        store = Store(env.settings.db_path)
+        store = Store.open(env.settings)
         for i in np.where(~rows.is_eval)[0][:40]:
             store.set_labelled_cv(f"t{i}", rows.classes[int(rows.y[i])],
                                   features_blob(rows.x[i]), base["metadata"]["version"], "cli")

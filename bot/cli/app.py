@@ -13,10 +13,12 @@ from slack_bolt import App
 
 import handlers
 from bot.config import Settings
+from bot.jobs import InProcessQueue, JobQueue, JobSpec
 from bot.services.model_service import ModelService
 from bot.services.refresh import recover_refreshes
-from bot.slack.app import HttpServer, create_app
+from bot.slack.app import HttpServer, create_app, make_client
 from bot.slack.bot import HireBot
+from bot.slack.jobs import SlackJobRunner
 from bot.storage import Store
 from bot.worker import ModelWorker
 
@@ -28,35 +30,57 @@ class Runtime:
     app: App
     bot: HireBot
     store: Store
-    worker: ModelWorker
+    queue: JobQueue
     scheduler: object | None = None
+
+    @property
+    def worker(self) -> ModelWorker | None:
+        """The in-process worker thread (None when ``hirebot worker`` processes run jobs)."""
+        return getattr(self.queue, "worker", None)
 
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
-        if self.worker.stop():
+        if self.queue.stop():
             self.store.close()  # never under a job that is still running
+
+
+def build_queue(settings: Settings) -> JobQueue:
+    """Celery when ``HIREBOT_BROKER_URL`` is set, else the bot's own worker thread."""
+    if settings.broker_url is not None:
+        from bot.celery_queue import CeleryQueue
+
+        return CeleryQueue(settings)
+    return InProcessQueue(settings.queue_size)
+
+
+def build_bot(settings: Settings, store: Store, models: ModelService,
+              queue: JobQueue) -> tuple[HireBot, SlackJobRunner]:
+    bot = HireBot(settings, store, queue, models)
+    runner = SlackJobRunner(bot, make_client(settings))
+    queue.bind(runner)
+    return bot, runner
 
 
 def build_app(settings: Settings, *, models: ModelService | None = None,
               warm_up: bool = True, schedules: bool = False) -> Runtime:
     """The real Bolt app with every listener registered and exactly-once delivery."""
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     store.purge(settings.retention_days)
     recover_refreshes(settings)
     models = models or ModelService(settings)
-    worker = ModelWorker(settings.queue_size, between_jobs=models.sync_active)
-    bot = HireBot(settings, store, worker, models)
+    queue = build_queue(settings)
+    bot, _ = build_bot(settings, store, models, queue)
     app = create_app(settings, store)
     handlers.register_all(app, bot)
-    if warm_up:  # load the models now, on the worker, so the first request is quick
-        worker.submit("warm-up", bot.models.warm_up)
+    if warm_up and not queue.parallel:  # load the models now, so the first request is quick
+        queue.submit(JobSpec("warm_up", "start-up"))
     scheduler = None
     if schedules:  # the long-running bot only; the shell and tests need none
-        from bot.scheduler import start_scheduler
+        from bot.scheduler import LeaderScheduler
 
-        scheduler = start_scheduler(settings)
-    return Runtime(app, bot, store, worker, scheduler)
+        scheduler = LeaderScheduler(settings, store).start()
+    return Runtime(app, bot, store, queue, scheduler)
 
 
 def run_http(settings: Settings, port: int | None = None, host: str = "0.0.0.0") -> int:

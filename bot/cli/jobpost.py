@@ -29,7 +29,7 @@ def cmd_jobpost(args: argparse.Namespace, settings: Settings) -> int:
     if not 16 <= args.max_new_tokens <= 1000:
         raise UserError("--max-new-tokens must be between 16 and 1000.")
     generator = load_generator(settings, args.model)
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     try:
         profile = current_profile(settings, store)
         team = JobPostDesk.team_jds_of(store)

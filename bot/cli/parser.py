@@ -14,6 +14,7 @@ import sys
 from bot.cli import (
     audit,
     data,
+    db,
     evaluate,
     jobpost,
     models,
@@ -24,6 +25,7 @@ from bot.cli import (
     status,
     suggest,
     train,
+    worker,
 )
 from bot.cli.exits import EXIT_FAULT, EXIT_REJECTED
 from bot.config import get_settings
@@ -34,7 +36,7 @@ logger = logging.getLogger("hirebot")
 
 #: Verb groups in the order ``hirebot --help`` lists them.
 VERBS = (screen, suggest, train, evaluate, jobpost, models, refresh, data, profile, run, status,
-         audit)
+         audit, db, worker)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,7 +27,7 @@ def _who() -> str:
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     try:
         status = company.profile_status(settings, store)
     finally:
@@ -50,7 +50,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_set(args: argparse.Namespace, settings: Settings) -> int:
     """A ``.toml`` / ``.json`` file, or ``field: value`` lines from another file or stdin."""
     source: str = args.file
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     try:
         if source != "-" and Path(source).suffix.lower() in {".toml", ".json"}:
             profile = company.set_profile_from_file(store, Path(source), _who())
@@ -71,7 +71,7 @@ def cmd_set(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_clear(args: argparse.Namespace, settings: Settings) -> int:
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     try:
         had = company.clear_profile(store)
     finally:

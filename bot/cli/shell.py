@@ -124,6 +124,7 @@ class Shell:
             "slack_api_url": self.local.api_url,
             "slack_bot_token": _secret(self.local.token),
             "slack_signing_secret": _secret(secret),
+            "broker_url": None,  # the shell's Slack is in this process: so are its jobs
         })
         self.printer = _Printer(self.out)
         self.local.on_post = self.printer

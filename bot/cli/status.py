@@ -13,7 +13,7 @@ from bot.storage import Store
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     try:
         report = status_report(settings, ModelService(settings), store)
     finally:

@@ -43,11 +43,10 @@ class AuditTrail:
         if self.settings.retention_days <= 0:
             ids = [i for i in batch.ids if i is not None]
             self.store.delete_in("screenings", "id", ids)
-            self.store.delete_in("audit", "ref_id", ids, where="kind = 'verdict' AND ")
+            self.store.delete_in("audit", "ref_id", ids, kind="verdict")
 
     def _uploader(self, channel: str, message_ts: str, file_id: str) -> str:
-        rows = self.store.rows_where("file_claims", "key = ?",
-                                     [f"{channel}|{message_ts}|{file_id}"])
+        rows = self.store.rows_where("file_claims", key=f"{channel}|{message_ts}|{file_id}")
         return (rows[0].get("user") or "") if rows else ""
 
 
@@ -55,7 +54,7 @@ def record_cli_verdicts(settings: Settings, results: Sequence[dict]) -> int:
     """``hirebot screen``'s verdicts in the trail (user: the account that ran it)."""
     if settings.retention_days <= 0:
         return 0
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     try:
         done = 0
         for r in results:
@@ -74,7 +73,7 @@ def record_cli_jd(settings: Settings, title: str, model: dict) -> None:
     """``hirebot jobpost``'s draft in the trail."""
     if settings.retention_days <= 0:
         return
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     try:
         store.add_audit("jd", user=_os_user(), source="cli", role=title,
                         model_name=model.get("name"), model_version=model.get("version"))
@@ -106,7 +105,7 @@ def audit_csv(store: Store, since: date | None = None) -> tuple[str, int]:
 
 def export_audit(settings: Settings, since: date | None, out: Path | None) -> tuple[str, int]:
     """Open the store and export; writes ``out`` when given (else returns the text only)."""
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     try:
         text, count = audit_csv(store, since)
     finally:

@@ -53,15 +53,14 @@ def derived_key(blob: bytes) -> str:
 def forget(store: Store, target: Target) -> dict[str, int]:
     """Erase what ``target`` names; how many rows each table lost."""
     column, value = target
-    rows = store.rows_where("screenings", f"{column} = ?", [value])
+    rows = store.rows_where("screenings", **{column: value})
     ids = [r["id"] for r in rows]
     keys = [derived_key(r[c]) for r in rows for c in ("features", "match_pair") if r.get(c)]
-    claims = [r["key"] for r in store.rows_where("file_claims", f"{column} = ?", [value])]
+    claims = [r["key"] for r in store.rows_where("file_claims", **{column: value})]
     out = {"screenings": store.delete_in("screenings", "id", ids),
            "labelled_cvs": store.delete_in("labelled_cvs", "key", keys),
            "match_pairs": store.delete_in("match_pairs", "key", keys),
-           "feedback": store.delete_in("feedback", "target_id", ids,
-                                       where="target = 'screening' AND "),
+           "feedback": store.delete_in("feedback", "target_id", ids, target="screening"),
            "pending_files": store.delete_in("pending_files", "key", claims)}
     if column == "file_id":
         out["pending_files"] += store.delete_in("pending_files", "file_id", [value])
@@ -81,7 +80,7 @@ def forget_text(target: Target, counts: dict[str, int]) -> str:
 def forget_in(settings: Settings, text: str) -> tuple[str, dict[str, int]]:
     """The CLI's path: open the store, erase, close; the reply and the counts."""
     target = parse_target(text)
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     try:
         counts = forget(store, target)
     finally:

@@ -58,11 +58,13 @@ def read_inputs(paths: list[Path], settings: Settings) -> list:
     return docs
 
 
-def read_upload(name: str, data: bytes, settings: Settings) -> list:
-    """The bytes of one upload (a Slack file), read like a file on disk."""
+def read_upload(name: str, data: bytes, settings: Settings,
+                members: tuple[int, int] | None = None) -> list:
+    """The bytes of one upload (a Slack file), read like a file on disk; ``members``: of a
+    ZIP, only that range of its members (one chunk of a bulk upload)."""
     from models.screening.documents import read_document_bytes
 
-    return read_document_bytes(name, data, document_limits(settings))
+    return read_document_bytes(name, data, document_limits(settings), members)
 
 
 def read_jd(path: Path | None, settings: Settings) -> str | None:

@@ -20,7 +20,7 @@ from bot.services.inputs import read_upload
 from bot.services.matching import apply_match
 from bot.services.role_heads import serving_head
 from bot.services.versions import active_dir, load_generator, load_screening_model
-from models.common.registry import KINDS
+from models.common.registry import KINDS, verify_folder
 from models.generation.profile import CompanyProfile
 
 logger = logging.getLogger(__name__)
@@ -67,6 +67,9 @@ class ModelService:
             logger.info("switched the %s to %s", kind, target.name)
 
     def _load(self, kind: str, folder: Path):
+        if problem := verify_folder(folder):  # e.g. a shared folder still being copied
+            raise ConfigError(f"The {kind} in {folder} fails its checksum ({problem}); "
+                              "not loading it.")
         if kind == "classifier":
             current = self._models.get("classifier")  # a swap: reuse the loaded MiniLM
             return load_screening_model(
@@ -185,8 +188,9 @@ class ModelService:
 
             generator.resolver = OccupationResolver.load(self.screening.embedder)
 
-    def read_upload(self, name: str, data: bytes) -> list:
-        return read_upload(name, data, self.settings)
+    def read_upload(self, name: str, data: bytes,
+                    members: tuple[int, int] | None = None) -> list:
+        return read_upload(name, data, self.settings, members)
 
     def screen(self, role: str, documents: Sequence, jd_text: str | None = None,
                jd_source: str = "thread") -> list[dict]:

@@ -17,16 +17,20 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import AliasChoices, SecretStr
 
 from bot.config import Settings
+from bot.leases import Lease
 from bot.services.errors import UserError
 from bot.services.refresh_child import EXIT_BUSY, OUTCOME_MARK
 from bot.services.versions import embedder_for, registry_for
+from bot.storage import Store
 from models.common.registry import KINDS
 
 logger = logging.getLogger(__name__)
@@ -64,6 +68,49 @@ def child_environment(settings: Settings) -> dict[str, str]:
 
 def spawn_refresh(kind: str, settings: Settings, *, force: bool = False,
                   timeout: float | None = None, reporter: Reporter | None = None) -> dict:
+    """Run a refresh in a low-priority child and return its outcome (a dict), unless another
+    process of the deployment holds this kind's refresh lease in the database (the registry's
+    file lock alone cannot see a process on another machine)."""
+    with refresh_lease(settings, kind) as held:
+        if not held:
+            return _reported({"kind": kind, "decision": "busy",
+                              "reason": f"a {kind} refresh is already running on another "
+                                        "worker"}, None)
+        return _spawn_refresh(kind, settings, force=force, timeout=timeout, reporter=reporter)
+
+
+@contextmanager
+def refresh_lease(settings: Settings, kind: str, ttl_s: float = 120.0) -> Iterator[bool]:
+    """Hold ``refresh:KIND`` while the body runs, renewed every ``ttl_s / 4`` seconds."""
+    store = Store.open(settings)
+    lease = Lease(store, f"refresh:{kind}", ttl_s)
+    try:
+        if not lease.acquire():
+            yield False
+            return
+        stop = threading.Event()
+
+        def keep() -> None:
+            while not stop.wait(ttl_s / 4):
+                try:
+                    lease.renew()
+                except Exception:  # noqa: BLE001 - the next renewal may work
+                    logger.warning("could not renew the %s refresh lease", kind)
+
+        keeper = threading.Thread(target=keep, name=f"lease-{kind}", daemon=True)
+        keeper.start()
+        try:
+            yield True
+        finally:
+            stop.set()
+            keeper.join(timeout=5)
+            lease.release()
+    finally:
+        store.close()
+
+
+def _spawn_refresh(kind: str, settings: Settings, *, force: bool = False,
+                   timeout: float | None = None, reporter: Reporter | None = None) -> dict:
     """Run a refresh in a low-priority child and return its outcome (a dict).
 
     The child's log goes to ``models/KIND/refresh.log`` under the data directory. A child that

@@ -83,7 +83,7 @@ def run_refresh(kind: str, settings: Settings, *, force: bool = False):
         if not acquired:
             raise RefreshBusy(f"a {kind} refresh is already running")
         registry.recover(holding_lock=True)
-        store = Store(settings.db_path)
+        store = Store.open(settings)
         try:
             if kind == "classifier":
                 outcome = refresh_classifier(registry, team_cvs(store), tolerance=tolerance,

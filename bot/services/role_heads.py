@@ -46,7 +46,7 @@ def team_votes(settings: Settings, role: str, matcher) -> tuple[np.ndarray, np.n
     """The team's votes on verdicts for this title: (CV vectors, labels), derived data only."""
     from models.matching.pair_rows import rows_from_blobs
 
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     try:
         rows = [r for r in store.match_pairs(role) if r.get("layout") == matcher.layout]
     finally:

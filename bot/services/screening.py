@@ -99,20 +99,34 @@ class ScreeningDesk:
         ``progress(done, total)`` is called before the first CV and after each chunk when
         there is more than one CV.
         """
+        batch = self.screen_part(channel, thread_ts, [(m, f, None) for m, f in files], role,
+                                 jd_text, fetch=fetch, progress=progress)
+        deliver(batch)
+        self.finish(channel, files)
+
+    def screen_part(self, channel: str, thread_ts: str, items: Sequence[tuple], role: str,
+                    jd_text: str | None, *, fetch: Callable[[str], Fetched],
+                    progress: Callable[[int, int], None] | None = None,
+                    record: bool = True) -> ScreeningBatch:
+        """Screen and record (message ts, file id, ZIP members or None) items: a whole upload,
+        or one chunk of a bulk one (``members`` = a range of a ZIP's members). ``record=False``
+        leaves the recording to the caller (:meth:`record`, in the caller's transaction)."""
         from models.screening.documents import DocumentError
 
         batch = ScreeningBatch()
         documents: list = []
-        for message_ts, file_id in files:
+        for message_ts, file_id, members in items:
             try:
                 fetched = fetch(file_id)
             except FetchError as exc:
                 batch.had_zip = batch.had_zip or exc.is_zip
-                documents.append(DocumentError(exc.name, exc.code, exc.message))
-                batch.sources.append((message_ts, file_id))
+                if members is None or members[0] == 0:  # one error line per file, not chunk
+                    documents.append(DocumentError(exc.name, exc.code, exc.message))
+                    batch.sources.append((message_ts, file_id))
                 continue
             batch.had_zip = batch.had_zip or fetched.is_zip
-            read = self.models.read_upload(fetched.name, fetched.data)
+            read = self.models.read_upload(fetched.name, fetched.data,
+                                           tuple(members) if members is not None else None)
             documents.extend(read)
             batch.sources.extend([(message_ts, file_id)] * len(read))
             self.store.finish_file(channel, message_ts, file_id, "read")
@@ -125,8 +139,15 @@ class ScreeningDesk:
                                                     jd_text))
             if show:
                 show(len(batch.results), total)
-        batch.ids = [self._record(channel, thread_ts, r) for r in batch.results]
-        deliver(batch)
+        if record:
+            batch.ids = self.record(channel, thread_ts, batch.results)
+        return batch
+
+    def record(self, channel: str, thread_ts: str, results: Sequence[dict]) -> list[int | None]:
+        """Keep each verdict (derived features only); the screening row id of each result."""
+        return [self._record(channel, thread_ts, r) for r in results]
+
+    def finish(self, channel: str, files: Sequence[FileRef]) -> None:
         for message_ts, file_id in files:
             self.store.finish_file(channel, message_ts, file_id, "done")
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from bot.config import Settings
+from bot.jobs import JobQueue
 from bot.services.model_service import ModelService
 from bot.storage import Store
-from bot.worker import ModelWorker
 
 
 def status_report(settings: Settings, models: ModelService, store: Store,
-                  worker: ModelWorker | None = None) -> dict:
+                  worker: JobQueue | None = None) -> dict:
     """Model versions and headline metrics, counts of JDs, screenings and team data; the work
     queue when a worker is serving (the CLI has none)."""
     report = {"models": models.model_cards(), "counts": store.counts(),

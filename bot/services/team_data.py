@@ -150,7 +150,7 @@ def record_feedback(store: Store, target: str, target_id: int, user: str, value:
 def add_postings(settings: Settings, paths: list[Path]) -> dict[str, int]:
     """Postings for generator refreshes; the same posting added twice is kept once."""
     postings = read_postings_files(paths)
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     try:
         added = store.add_team_postings([{"key": p.key, "title": p.title,
                                           "description": p.description,
@@ -192,7 +192,7 @@ def label_cvs(settings: Settings, paths: list[Path], label: str,
 
         good = blind_documents(good)
     x = cv_features(base, [d.text for d in good], embedder_for(settings))
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     flagged = []
     try:
         for doc, row in zip(good, x, strict=True):
@@ -212,7 +212,7 @@ def label_cvs(settings: Settings, paths: list[Path], label: str,
 def team_data_summary(settings: Settings) -> dict:
     from models.screening.taxonomy import category_name
 
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     try:
         labels = store.labelled_cvs()
         postings = store.team_postings()
@@ -229,7 +229,7 @@ def team_data_summary(settings: Settings) -> dict:
 
 def flagged_labels(settings: Settings) -> list[dict]:
     """Labels waiting for an admin: short key, label, reason, source, when (no features)."""
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     try:
         rows = store.flagged_labels()
     finally:
@@ -240,7 +240,7 @@ def flagged_labels(settings: Settings) -> list[dict]:
 
 def confirm_labels(settings: Settings, key: str | None) -> int:
     """An admin's yes: the flagged label (its key or the key's ending; None: all) trains."""
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     try:
         confirmed = store.confirm_label(key)
     finally:
@@ -253,7 +253,7 @@ def confirm_labels(settings: Settings, key: str | None) -> int:
 def clear_team_data(settings: Settings, *, cvs: bool, postings: bool) -> dict[str, int]:
     if not (cvs or postings):
         raise UserError("say what to forget: --cvs, --postings or both")
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     try:
         return store.clear_team_data(cvs=cvs, postings=postings)
     finally:

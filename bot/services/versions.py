@@ -16,7 +16,8 @@ PIN_SETTINGS = {"classifier": "classifier_dir", "generator": "generator_dir",
 
 
 def registry_for(settings: Settings, kind: str) -> Registry:
-    return Registry(settings.data_dir, kind, BUNDLED_ROOT / kind, keep=settings.keep_versions)
+    return Registry(settings.data_dir, kind, BUNDLED_ROOT / kind, keep=settings.keep_versions,
+                    models_root=settings.models_root)
 
 
 def pinned_dir(settings: Settings, kind: str) -> Path | None:

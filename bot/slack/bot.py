@@ -21,16 +21,17 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
+from bot.jobs import REFRESH, JobQueue, JobSpec
 from bot.services.audit_trail import AuditTrail
 from bot.services.errors import UserError
 from bot.services.inputs import validate_role
 from bot.services.jobposts import JobPostDesk
 from bot.services.model_service import ModelService
-from bot.services.refresh import format_run_time, last_refresh, refresh_kinds, spawn_refresh
+from bot.services.refresh import refresh_kinds, spawn_refresh
 from bot.services.screening import Fetched, FetchError, ScreeningBatch, ScreeningDesk
-from bot.services.status import metrics_text, status_report
 from bot.services.team_data import record_feedback
 from bot.slack import format as fmt
+from bot.slack import home
 from bot.slack.access import Gate
 from bot.slack.files import DownloadError, download_file
 from bot.slack.help import HELP_TEXT
@@ -38,8 +39,7 @@ from bot.slack.profile import profile_reply
 from bot.slack.refresh_report import admin_reporter, tell_admins
 from bot.slack.suggest import queue_suggestion, wants_suggestion
 from bot.storage import Store
-from bot.worker import ModelWorker
-from models.common.registry import KINDS
+from models.common.registry import KINDS  # noqa: F401 - the handlers name the kinds from here
 
 logger = logging.getLogger(__name__)
 
@@ -120,11 +120,11 @@ class _Throttle:
 
 
 class HireBot:
-    def __init__(self, settings: Settings, store: Store, worker: ModelWorker,
+    def __init__(self, settings: Settings, store: Store, queue: JobQueue,
                  models: ModelService):
         self.settings = settings
         self.store = store
-        self.worker = worker
+        self.queue = queue
         self.models = models
         self.jobposts = JobPostDesk(store, models)
         self.screening = ScreeningDesk(settings, store, models)
@@ -156,28 +156,35 @@ class HireBot:
         if placeholder is None:
             return
 
-        def run() -> None:
-            def show(text: str) -> None:
-                self._update(client, channel, placeholder, fmt.jd_progress_text(text))
+        spec = JobSpec("jobpost", f"{channel}:{placeholder}", {
+            "channel": channel, "thread_ts": thread_ts, "placeholder": placeholder,
+            "raw_title": raw_title, "title": title, "context": context, "user": user,
+            "seed": seed, "alternate": alternate})
+        self._submit(client, channel, thread_ts, spec, placeholder=placeholder)
 
-            draft, jobpost_id = self.jobposts.write(
-                channel=channel, thread_ts=thread_ts, message_ts=placeholder,
-                raw_title=raw_title, title=title, context=context, user=user, seed=seed,
-                on_text=_Throttle(show, self.settings.stream_interval_s), alternate=alternate)
-            self._update(client, channel, placeholder, fmt.truncate(fmt.escape(draft.text)),
-                         blocks=fmt.jd_blocks(draft.text, jobpost_id, draft.model,
-                                              notes=draft.notes))
+    def write_jd(self, client: WebClient, *, channel: str, thread_ts: str, placeholder: str,
+                 raw_title: str, title: str, context: str, user: str, seed: int,
+                 alternate: dict | None) -> None:
+        """On a worker: write the draft, streaming it into the placeholder."""
+        def show(text: str) -> None:
+            self._update(client, channel, placeholder, fmt.jd_progress_text(text))
 
-        def failed(exc: Exception) -> None:
-            from models.generation.request import TitleError
+        draft, jobpost_id = self.jobposts.write(
+            channel=channel, thread_ts=thread_ts, message_ts=placeholder,
+            raw_title=raw_title, title=title, context=context, user=user, seed=seed,
+            on_text=_Throttle(show, self.settings.stream_interval_s), alternate=alternate)
+        self._update(client, channel, placeholder, fmt.truncate(fmt.escape(draft.text)),
+                     blocks=fmt.jd_blocks(draft.text, jobpost_id, draft.model,
+                                          notes=draft.notes))
 
-            if isinstance(exc, TitleError):  # e.g. Regenerate on a JD stored before options
-                self._update(client, channel, placeholder, f":warning: {exc}")
-                return
-            self._update(client, channel, placeholder, FAULT.format(what="writing the JD"))
+    def jd_failed(self, client: WebClient, exc: Exception, *, channel: str, placeholder: str,
+                  **_: object) -> None:
+        from models.generation.request import TitleError
 
-        self._submit(client, channel, thread_ts, f"jobpost:{channel}:{thread_ts}", run, failed,
-                     placeholder=placeholder)
+        if isinstance(exc, TitleError):  # e.g. Regenerate on a JD stored before options
+            self._update(client, channel, placeholder, f":warning: {exc}")
+            return
+        self._update(client, channel, placeholder, FAULT.format(what="writing the JD"))
 
     def regenerate(self, client: WebClient, jobpost_id: int, user: str) -> None:
         again = self.jobposts.regeneration(jobpost_id)
@@ -273,18 +280,18 @@ class HireBot:
     def _queue_screening(self, client: WebClient, channel: str, thread_ts: str,
                          files: list[tuple[str, str]], role: str, jd_text: str | None) -> bool:
         """Queue one screening job for (message ts, file id) pairs; False when busy."""
-        def run() -> None:
-            self._screen(client, channel, thread_ts, files, role, jd_text)
+        spec = JobSpec("screen", f"{channel}:{files[0][0]}:{files[0][1]}", {
+            "channel": channel, "thread_ts": thread_ts, "files": [list(f) for f in files],
+            "role": role, "jd_text": jd_text})
+        return self._submit(client, channel, thread_ts, spec, busy_hint=BUSY_KEPT)
 
-        def failed(exc: Exception) -> None:
-            self._post(client, channel, FAULT.format(what="screening these CVs"),
-                       thread_ts=thread_ts)
+    def screening_failed(self, client: WebClient, exc: Exception, *, channel: str,
+                         thread_ts: str, **_: object) -> None:
+        self._post(client, channel, FAULT.format(what="screening these CVs"),
+                   thread_ts=thread_ts)
 
-        return self._submit(client, channel, thread_ts, f"screen:{channel}:{files[0][0]}", run,
-                            failed, busy_hint=BUSY_KEPT)
-
-    def _screen(self, client: WebClient, channel: str, thread_ts: str,
-                files: list[tuple[str, str]], role: str, jd_text: str | None) -> None:
+    def screen(self, client: WebClient, channel: str, thread_ts: str,
+               files: list[tuple[str, str]], role: str, jd_text: str | None) -> None:
         """On the worker: the service screens and records; this posts progress and verdicts."""
         shown: dict = {"started": False, "ts": None, "total": 0}
 
@@ -297,24 +304,28 @@ class HireBot:
                 self._update(client, channel, shown["ts"], text)
 
         def deliver(batch: ScreeningBatch) -> None:
-            if self.screening.wants_table(batch):
-                self._post(client, channel, fmt.ranked_table_text(role, batch.results),
-                           thread_ts=thread_ts)
-                self._upload_csv(client, channel, thread_ts, role, batch.results)
-            else:
-                for result, screening_id in zip(batch.results, batch.ids, strict=True):
-                    self._post(client, channel, fmt.truncate(fmt.verdict_text(result)),
-                               thread_ts=thread_ts,
-                               blocks=fmt.verdict_blocks(result, screening_id))
-            if shown["ts"]:
-                done = sum("error" not in r for r in batch.results)
-                self._update(client, channel, shown["ts"],
-                             f"Screened {done} of {shown['total']} CVs for {fmt.escape(role)}.")
-            self.trail.delivered(channel, files, batch)
+            self.deliver(client, channel, thread_ts, role, files, batch, shown)
 
         self.screening.screen_files(channel, thread_ts, files, role, jd_text,
                                     fetch=lambda file_id: self._fetch(client, file_id),
                                     deliver=deliver, progress=progress)
+
+    def deliver(self, client: WebClient, channel: str, thread_ts: str, role: str,
+                files: list[tuple[str, str]], batch: ScreeningBatch, shown: dict) -> None:
+        """Post a batch's verdicts: a ranked table and a CSV, or one reply per CV."""
+        if self.screening.wants_table(batch):
+            self._post(client, channel, fmt.ranked_table_text(role, batch.results),
+                       thread_ts=thread_ts)
+            self._upload_csv(client, channel, thread_ts, role, batch.results)
+        else:
+            for result, screening_id in zip(batch.results, batch.ids, strict=True):
+                self._post(client, channel, fmt.truncate(fmt.verdict_text(result)),
+                           thread_ts=thread_ts, blocks=fmt.verdict_blocks(result, screening_id))
+        if shown.get("ts"):
+            done = sum("error" not in r for r in batch.results)
+            self._update(client, channel, shown["ts"],
+                         f"Screened {done} of {shown['total']} CVs for {fmt.escape(role)}.")
+        self.trail.delivered(channel, files, batch)
 
     def _fetch(self, client: WebClient, file_id: str) -> Fetched:
         upload = self._file_info(client, file_id)
@@ -368,39 +379,11 @@ class HireBot:
         return HELP_TEXT
 
     def status_text(self) -> str:
-        report = status_report(self.settings, self.models, self.store, self.worker)
-        lines = ["*hirebot status*"]
-        for card in report["models"]:
-            metrics = metrics_text(card)
-            lines.append(f"• {card['model']}: version `{card['version']}`"
-                         + (f" — {metrics}" if metrics else ""))
-        work = report["queue"]
-        lines.append(f"• work queue: {work['queued']} waiting, "
-                     f"{'running ' + work['running'] if work['running'] else 'idle'} "
-                     f"(capacity {work['capacity']}; {work['done']} done, {work['failed']} "
-                     "failed)")
-        counts = report["counts"]
-        lines.append(f"• {counts['jobposts']} JDs written ({counts['approved_jobposts']} "
-                     f"approved), {counts['screenings']} CVs screened, {counts['feedback']} "
-                     f"feedback votes; team data for refreshes: {counts['team_postings']} added "
-                     f"postings, {counts['labelled_cvs']} labelled CVs, {counts['match_votes']} "
-                     "votes on matches")
-        return "\n".join(lines)
+        return home.status_text(self)
 
     def refresh_status_text(self) -> str:
         """The last refresh of each model, with its decision (failed runs included)."""
-        lines = ["*Model refreshes*"]
-        for kind in KINDS:
-            active, run = last_refresh(self.settings, kind)
-            if run is None:
-                lines.append(f"• {kind}: no refresh yet (active `{active}`)")
-                continue
-            decision = fmt.DECISION_WORDS.get(run["status"], run["status"])
-            lines.append(f"• {kind}: {format_run_time(run['started'])} — {decision}; active "
-                         f"`{active}`")
-            if run.get("reason"):
-                lines.append(f"   {fmt.escape(run['reason'])[:300]}")
-        return "\n".join(lines)
+        return home.refresh_status_text(self)
 
     def is_admin(self, user: str) -> bool:
         """May ``user`` refresh models and change the company profile (``HIREBOT_ADMIN_USERS``)?"""
@@ -418,6 +401,12 @@ class HireBot:
         kinds = refresh_kinds(kinds)
         respond(text=f"Starting the {' and '.join(kinds)} refresh in the background; I keep "
                      f"answering meanwhile.{where}", response_type="ephemeral")
+        if self.queue.parallel:  # on a worker of the refresh queue; the report: admin channel
+            if not self.queue.submit(JobSpec("refresh", f"{user}:{time.time()}",
+                                             {"kinds": kinds}, queue=REFRESH)):
+                respond(text="I could not queue the refresh (the job queue is unreachable); "
+                             "try again shortly.", response_type="ephemeral")
+            return
 
         def run() -> None:
             for kind in kinds:
@@ -435,15 +424,7 @@ class HireBot:
                                    admin=self.is_admin(user)), response_type="ephemeral")
 
     def home_view(self) -> dict:
-        blocks: list[dict] = [
-            {"type": "header", "text": {"type": "plain_text", "text": "hirebot"}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": self.status_text()}},
-            {"type": "section",
-             "text": {"type": "mrkdwn", "text": self.refresh_status_text()}},
-            {"type": "divider"},
-            {"type": "section", "text": {"type": "mrkdwn", "text": self.help_text()}},
-        ]
-        return {"type": "home", "blocks": blocks}
+        return home.home_view(self)
 
     def publish_home(self, client: WebClient, user: str) -> None:
         try:
@@ -452,12 +433,16 @@ class HireBot:
             logger.warning("views.publish failed: %s", exc.response.get("error"))
 
     # ============================================================ plumbing
-    def _submit(self, client: WebClient, channel: str, thread_ts: str, name: str,
-                run: Callable[[], None], failed: Callable[[Exception], None],
+    def run_refreshes(self, kinds: list[str]) -> None:
+        """On a worker of the refresh queue (the database lease keeps it one at a time)."""
+        for kind in kinds:
+            spawn_refresh(kind, self.settings, reporter=admin_reporter(self.settings))
+
+    def _submit(self, client: WebClient, channel: str, thread_ts: str, spec: JobSpec,
                 placeholder: str | None = None, busy_hint: str = "") -> bool:
-        if self.worker.submit(name, run, failed):
+        if self.queue.submit(spec):
             return True
-        busy = BUSY.format(depth=self.worker.depth) + busy_hint
+        busy = BUSY.format(depth=self.queue.depth) + busy_hint
         if placeholder:
             self._update(client, channel, placeholder, busy)
         else:

@@ -7,6 +7,7 @@ import re
 
 from slack_sdk import WebClient
 
+from bot.jobs import JobSpec
 from bot.services.screening import FetchError
 from bot.services.suggest import suggest
 from bot.slack import format as fmt
@@ -36,35 +37,41 @@ def suggestion_text(name: str, result: dict) -> str:
 def queue_suggestion(bot, client: WebClient, channel: str, message_ts: str,
                      file_ids: list[str]) -> None:
     """One worker job: fetch the first file, suggest, post; the file is marked done."""
-    def run() -> None:
-        from models.screening.documents import ParsedDocument
+    bot._submit(client, channel, message_ts, JobSpec(
+        "suggest", f"{channel}:{message_ts}",
+        {"channel": channel, "message_ts": message_ts, "file_ids": file_ids}))
 
-        try:
-            fetched = bot._fetch(client, file_ids[0])
-        except FetchError as exc:
-            bot._post(client, channel, f":warning: {fmt.escape(exc.message)}",
-                      thread_ts=message_ts)
-            return
-        documents = bot.models.read_upload(fetched.name, fetched.data)
-        if len(documents) != 1 or not isinstance(documents[0], ParsedDocument):
-            reason = (documents[0].message if len(documents) == 1 else
-                      "this ZIP holds no CV." if not documents else
-                      "suggest reads one CV and this ZIP holds several: upload one.")
-            bot._post(client, channel, f":warning: *{fmt.escape(fetched.name)}*: "
-                      f"{fmt.escape(reason)}", thread_ts=message_ts)
-        else:
-            extra = len(file_ids) - 1
-            bot._post(client, channel, WORKING + (
-                f" (suggest reads one CV: the other {extra} file{'s' * (extra > 1)} of this "
-                "message were not read; upload them one by one)" if extra else ""),
-                thread_ts=message_ts)
-            result = suggest(bot.models, documents[0].text).as_dict()
-            bot._post(client, channel, fmt.truncate(suggestion_text(fetched.name, result)),
-                      thread_ts=message_ts)
-        for file_id in file_ids:
-            bot.store.finish_file(channel, message_ts, file_id, "done")
 
-    def failed(exc: Exception) -> None:
-        bot._post(client, channel, FAULT, thread_ts=message_ts)
+def run_suggestion(bot, client: WebClient, *, channel: str, message_ts: str,
+                   file_ids: list[str]) -> None:
+    """On a worker: the job ``queue_suggestion`` queued."""
+    from models.screening.documents import ParsedDocument
 
-    bot._submit(client, channel, message_ts, f"suggest:{channel}:{message_ts}", run, failed)
+    try:
+        fetched = bot._fetch(client, file_ids[0])
+    except FetchError as exc:
+        bot._post(client, channel, f":warning: {fmt.escape(exc.message)}", thread_ts=message_ts)
+        return
+    documents = bot.models.read_upload(fetched.name, fetched.data)
+    if len(documents) != 1 or not isinstance(documents[0], ParsedDocument):
+        reason = (documents[0].message if len(documents) == 1 else
+                  "this ZIP holds no CV." if not documents else
+                  "suggest reads one CV and this ZIP holds several: upload one.")
+        bot._post(client, channel, f":warning: *{fmt.escape(fetched.name)}*: "
+                  f"{fmt.escape(reason)}", thread_ts=message_ts)
+    else:
+        extra = len(file_ids) - 1
+        bot._post(client, channel, WORKING + (
+            f" (suggest reads one CV: the other {extra} file{'s' * (extra > 1)} of this "
+            "message were not read; upload them one by one)" if extra else ""),
+            thread_ts=message_ts)
+        result = suggest(bot.models, documents[0].text).as_dict()
+        bot._post(client, channel, fmt.truncate(suggestion_text(fetched.name, result)),
+                  thread_ts=message_ts)
+    for file_id in file_ids:
+        bot.store.finish_file(channel, message_ts, file_id, "done")
+
+
+def suggestion_failed(bot, client: WebClient, exc: Exception, *, channel: str,
+                      message_ts: str, **_: object) -> None:
+    bot._post(client, channel, FAULT, thread_ts=message_ts)

@@ -18,6 +18,7 @@ the active one, and a rollback can always return to it.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -32,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 BUNDLED = "bundled"
 KINDS = ("classifier", "generator", "matcher")
+CHECKSUMS = "CHECKSUMS.json"  # written into a version folder as it is committed
 
 
 @dataclass
@@ -57,11 +59,14 @@ def _write_json_atomic(path: Path, data: dict) -> None:
 
 
 class Registry:
-    def __init__(self, data_dir: Path, kind: str, bundled_dir: Path, keep: int = 5):
+    def __init__(self, data_dir: Path, kind: str, bundled_dir: Path, keep: int = 5, *,
+                 models_root: Path | None = None):
+        """``models_root``: the registry's folder when it is not DATA_DIR/models (a shared
+        filesystem every worker reads, ``HIREBOT_MODELS_URL``)."""
         if kind not in KINDS:
             raise ValueError(f"unknown model kind {kind!r}")
         self.kind = kind
-        self.root = Path(data_dir) / "models" / kind
+        self.root = Path(models_root or Path(data_dir) / "models") / kind
         self.bundled_dir = Path(bundled_dir)
         self.keep = keep
         (self.root / "versions").mkdir(parents=True, exist_ok=True)
@@ -198,6 +203,7 @@ class Registry:
         if target.exists():  # the same weights again: keep the stored copy
             shutil.rmtree(folder, ignore_errors=True)
         else:
+            _write_json_atomic(folder / CHECKSUMS, folder_checksums(folder))
             os.replace(folder, target)
         record.version = version
         self.save_run(record)
@@ -250,6 +256,39 @@ class Registry:
                     "promoted", "rejected"}:
                 return record
         return None
+
+
+def folder_checksums(folder: Path) -> dict[str, str]:
+    """sha256 of every file of a version folder, by relative path."""
+    sums = {}
+    for path in sorted(Path(folder).rglob("*")):
+        if path.is_file() and path.name != CHECKSUMS:
+            digest = hashlib.sha256()
+            with path.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+            sums[path.relative_to(folder).as_posix()] = digest.hexdigest()
+    return sums
+
+
+def verify_folder(folder: Path) -> str | None:
+    """Why a version folder must not be loaded (a file missing, changed or added since it was
+    committed: a half-copied shared folder, a disk fault), or None when it matches its
+    ``CHECKSUMS.json``. A folder without one (the bundled model, older versions) passes."""
+    listed = Path(folder) / CHECKSUMS
+    if not listed.is_file():
+        return None
+    try:
+        expected = json.loads(listed.read_text())
+    except ValueError:
+        return f"{CHECKSUMS} is unreadable"
+    actual = folder_checksums(folder)
+    for name in sorted(set(expected) | set(actual)):
+        if expected.get(name) != actual.get(name):
+            state = ("missing" if name not in actual else
+                     "not in the checksum list" if name not in expected else "changed")
+            return f"{name} is {state}"
+    return None
 
 
 def _metrics(folder: Path) -> dict:

@@ -23,6 +23,7 @@ streams are inflated in a throw-away pass first (``pdfscan``), pages and charact
 capped, and a CV keeps at most ``DocumentLimits.max_text_chars`` characters.
 """
 
+from models.screening.documents.archive import zip_member_count
 from models.screening.documents.reader import (
     extract_pdf_text_pdfium,
     extract_pdf_text_pypdf,
@@ -49,4 +50,5 @@ __all__ = [
     "extract_pdf_text_pypdf",
     "read_document_bytes",
     "read_document_file",
+    "zip_member_count",
 ]

@@ -47,6 +47,20 @@ class _ZipBudget:
     members: int = 0
     total_bytes: int = 0
     chars: int = 0  # text kept from the documents read so far
+    #: Read only the top archive's members ``[start, stop)`` (one chunk of a bulk upload that
+    #: several workers share); the others count towards the byte budget by their declared
+    #: size and give no result. The text budget then applies per chunk.
+    only: tuple[int, int] | None = None
+
+
+def zip_member_count(data: bytes) -> int:
+    """How many members (junk such as ``__MACOSX/`` left out) the top of an archive lists:
+    the index range a chunk of it names. 0 for something that is not a readable ZIP."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return sum(not _is_junk(info) for info in zf.infolist())
+    except Exception:  # noqa: BLE001 - not a ZIP: the reader says why
+        return 0
 
 
 #: How an archive reads each member: the dispatcher itself, handed in, so that nested
@@ -115,8 +129,13 @@ def _expand_zip(
         results: list[DocumentResult] = []
         exhausted = False
         seen: set[str] = set()
-        for info in members:
+        only = budget.only if depth == 0 else None
+        for index, info in enumerate(members):
             name = f"{display}/{_sanitise_member_name(info.filename)}"
+            if only is not None and not only[0] <= index < only[1]:
+                seen.add(name)
+                budget.total_bytes += info.file_size  # another chunk reads it
+                continue
             if exhausted:
                 results.append(_total_exceeded(name, limits))
                 continue

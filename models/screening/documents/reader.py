@@ -77,14 +77,19 @@ def read_document_file(
 
 
 def read_document_bytes(
-    name: str, data: bytes, limits: DocumentLimits = _DEFAULT_LIMITS
+    name: str,
+    data: bytes,
+    limits: DocumentLimits = _DEFAULT_LIMITS,
+    members: tuple[int, int] | None = None,
 ) -> list[DocumentResult]:
     """Read one uploaded file given as bytes (e.g. straight from a Slack download).
 
     Returns one result for an ordinary file, or one result per member document for a ZIP
-    (in archive order, junk such as ``__MACOSX/`` skipped).
+    (in archive order, junk such as ``__MACOSX/`` skipped). ``members``: of a ZIP, read only
+    the members ``[start, stop)`` (see ``zip_member_count``).
     """
-    return _read_any(_display_name(name), bytes(data), limits, depth=0, budget=None)
+    budget = _ZipBudget(only=members) if members is not None else None
+    return _read_any(_display_name(name), bytes(data), limits, depth=0, budget=budget)
 
 
 def extract_pdf_text_pypdf(data: bytes) -> str:
@@ -130,7 +135,7 @@ def _read_any(
     ):
         return [_too_large_error(display, len(data), limits.max_file_bytes)]
     if kind == "archive":
-        if budget is not None:
+        if budget is not None and depth > 0:
             budget.members -= 1  # a nested archive is a container, not a document
         return _read_zip(display, data, limits, depth, budget, _read_any)
     try:

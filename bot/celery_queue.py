@@ -1,0 +1,171 @@
+"""Model jobs on Celery: the bot enqueues, ``hirebot worker`` processes run them.
+
+Set ``HIREBOT_BROKER_URL=redis://…`` and the bot stops running models itself: each job goes to
+one of three queues (``bot.jobs.QUEUES``) as its kind and JSON arguments, never CV text, and
+a worker takes it. Delivery is "at least once" by Celery's own settings: a job is acknowledged
+only when it has finished (``task_acks_late``), one job at a time per process
+(``worker_prefetch_multiplier=1``), and a job whose worker died goes back on the queue
+(``task_reject_on_worker_lost``, and Redis's visibility timeout when the whole worker is
+killed). "At most once" is :mod:`bot.job_ledger`'s: a second copy of a job skips or waits.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from celery import Celery
+from kombu import Queue
+from sqlalchemy.exc import OperationalError
+
+from bot.config import Settings
+from bot.job_ledger import BUSY, DONE, JobLedger
+from bot.jobs import BULK, INTERACTIVE, QUEUES, JobRunner, JobSpec
+
+logger = logging.getLogger(__name__)
+
+TASK = "hirebot.job"
+#: What a worker process runs jobs with; set by ``hirebot worker`` (``serve_jobs``).
+_context: dict = {}
+
+
+def celery_app(settings: Settings) -> Celery:
+    url = settings.secret("broker_url")
+    if not url:
+        raise ValueError("HIREBOT_BROKER_URL is not set")
+    app = Celery("hirebot", broker=url, set_as_current=False)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue=INTERACTIVE,
+        task_queues=[Queue(name) for name in QUEUES],
+        task_serializer="json", accept_content=["json"],
+        task_ignore_result=True,  # results go to the database, not the broker
+        # "priority": a worker always looks at the queues in the order given (interactive
+        # first), so a /jobpost waits at most for the chunk in hand, not for a turn
+        broker_transport_options={"visibility_timeout": settings.job_visibility_s,
+                                  "queue_order_strategy": "priority"},
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+    )
+    app.task(name=TASK, bind=True, max_retries=None)(_run_job)
+    return app
+
+
+def _run_job(task, message: dict) -> None:  # noqa: ANN001 - Celery's bound task
+    """One job on a worker: take it in the ledger, run it, mark it done."""
+    spec = JobSpec.from_message(message)
+    runner: JobRunner = _context["runner"]()
+    ledger: JobLedger = _context["ledger"]()
+    lease = float(_context["lease_s"])
+    try:
+        state = ledger.begin(f"{spec.kind}:{spec.key}", lease)
+    except OperationalError:  # the database is restarting: try again shortly
+        raise task.retry(countdown=2) from None
+    if state == DONE:
+        logger.info("job %s already done; skipped", spec.kind)
+        return
+    if state == BUSY:  # another worker runs it: ask again when its lease could have lapsed
+        raise task.retry(countdown=max(2.0, lease / 2))
+    stop = threading.Event()
+    keeper = threading.Thread(target=_keep_lease, args=(ledger, spec, lease, stop), daemon=True)
+    keeper.start()
+    try:
+        runner.between_jobs()
+        runner.run(spec)
+    except OperationalError:  # not the job's fault; the next copy runs it again
+        stop.set()
+        raise task.retry(countdown=5) from None
+    except Exception as exc:  # noqa: BLE001 - one line to the user; the worker goes on
+        logger.error("job %s failed: %s", spec.kind, type(exc).__name__)
+        runner.failed(spec, exc)
+    finally:
+        stop.set()
+    ledger.finish(f"{spec.kind}:{spec.key}")
+
+
+def _keep_lease(ledger: JobLedger, spec: JobSpec, lease: float, stop: threading.Event) -> None:
+    while not stop.wait(lease / 3):
+        try:
+            ledger.renew(f"{spec.kind}:{spec.key}", lease)
+        except Exception:  # noqa: BLE001 - a missed renewal only risks a second copy
+            logger.warning("could not renew the lease of a %s job", spec.kind)
+
+
+def serve_jobs(runner: Callable[[], JobRunner], ledger: Callable[[], JobLedger],
+               lease_s: float) -> None:
+    """This process runs jobs with what these build (each called once per process)."""
+    _context.update(runner=_once(runner), ledger=_once(ledger), lease_s=lease_s)
+
+
+def _once(factory: Callable):
+    made: dict = {}
+    lock = threading.Lock()
+
+    def get():
+        with lock:
+            if "value" not in made:
+                made["value"] = factory()
+            return made["value"]
+    return get
+
+
+class CeleryQueue:
+    """The bot's side: jobs are sent to Redis, never run here."""
+
+    parallel = True
+
+    def __init__(self, settings: Settings) -> None:
+        self.app = celery_app(settings)
+        self.sent = 0
+        self.refused = 0
+
+    def bind(self, runner: JobRunner) -> None:
+        """Nothing to bind: the workers have their own runners."""
+
+    def submit(self, spec: JobSpec) -> bool:
+        try:
+            self.app.send_task(TASK, args=[spec.to_message()], queue=spec.queue,
+                               retry=True, retry_policy={"max_retries": 6, "interval_start": 0.2,
+                                                         "interval_step": 0.5,
+                                                         "interval_max": 2.0})
+        except Exception as exc:  # noqa: BLE001 - the broker is unreachable: say so, keep going
+            self.refused += 1
+            logger.error("could not queue a %s job: %s", spec.kind, type(exc).__name__)
+            return False
+        self.sent += 1
+        return True
+
+    def queue_lengths(self) -> dict[str, int]:
+        try:
+            with self.app.connection_for_write() as conn:
+                client = conn.default_channel.client
+                return {name: int(client.llen(name)) for name in QUEUES}
+        except Exception:  # noqa: BLE001 - status must not fail with the broker
+            return {}
+
+    @property
+    def depth(self) -> int:
+        return sum(self.queue_lengths().values())
+
+    @property
+    def running(self) -> str | None:
+        return None
+
+    def status(self) -> dict:
+        lengths = self.queue_lengths()
+        return {"queued": sum(lengths.values()), "running": None, "done": self.sent,
+                "failed": self.refused, "capacity": 0, "queues": lengths,
+                "broker": "celery"}
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        return True  # the workers' business
+
+    def stop(self, timeout: float = 60.0) -> bool:
+        return True
+
+
+__all__ = ["BULK", "INTERACTIVE", "CeleryQueue", "celery_app", "serve_jobs"]
