@@ -14,9 +14,16 @@ import pytest
 
 from bot.leases import Lease
 from tests.conftest import CVS
-from tests.test_slack_app import CHANNEL, _flush_broker, env_maker, scaled_out, upload, verdicts
+from tests.test_slack_app import (
+    CHANNEL,
+    _flush_broker,
+    env_maker,
+    scaled_out,
+    upload,
+    verdicts,
+    wait_for,
+)
 from tests.test_slack_app import models as models  # noqa: F401 - the shared fixture
-from tests.test_slack_app import wait_for
 
 pytestmark = pytest.mark.slow
 
