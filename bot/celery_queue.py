@@ -101,6 +101,11 @@ def serve_jobs(runner: Callable[[], JobRunner], ledger: Callable[[], JobLedger],
     _context.update(runner=_once(runner), ledger=_once(ledger), lease_s=lease_s)
 
 
+def current_runner() -> JobRunner:
+    """This process's runner (built on first use, e.g. to warm the models before jobs)."""
+    return _context["runner"]()
+
+
 def _once(factory: Callable):
     made: dict = {}
     lock = threading.Lock()

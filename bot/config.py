@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     max_zip_members: int = 200
     max_zip_total_mb: float = 100.0
     max_zip_depth: int = 2
+    max_upload_chars: int = Field(
+        default=2_000_000, ge=1, description="Text kept from one upload (all CVs of a ZIP "
+                                             "together; with chunked bulk screening, per chunk).")
     min_cv_words: int = 30
     pdf_memory_mb: int = Field(
         default=1024, ge=0, description="Address-space cap of the child process that parses "

@@ -90,3 +90,36 @@ def test_models_cli_lists_promotes_and_rolls_back(tmp_path, capsys):
     assert "no stored version" in capsys.readouterr().err
     assert main(["models", "rollback", "--kind", "classifier"]) == 0
     assert registry.active_version() == BUNDLED
+
+
+def test_a_version_folder_is_checked_against_its_checksums_before_it_loads(tmp_path):
+    """Workers load from a shared folder: a file changed, missing or added since the commit
+    (a half-finished copy, a disk fault) stops the load; the serving model stays."""
+    from bot.config import Settings
+    from bot.services.errors import ConfigError
+    from bot.services.model_service import ModelService
+    from models.common.registry import CHECKSUMS, verify_folder
+
+    shared = tmp_path / "shared-models"
+    registry = Registry(tmp_path / "data", "generator", tmp_path, models_root=shared)
+    make_version(registry, "v1", 0.8)
+    folder = registry.path_of("v1")
+    assert folder.parent.parent.parent == shared and (folder / CHECKSUMS).is_file()
+    assert verify_folder(folder) is None
+    (folder / "weights.bin").write_bytes(b"tampered")
+    assert verify_folder(folder) == "weights.bin is changed"
+    (folder / "weights.bin").unlink()
+    assert verify_folder(folder) == "weights.bin is missing"
+    (folder / "weights.bin").write_bytes(b"v1")  # back as committed
+    assert verify_folder(folder) is None
+    (folder / "extra.bin").write_bytes(b"")
+    assert verify_folder(folder) == "extra.bin is not in the checksum list"
+    service = ModelService(Settings(data_dir=tmp_path / "data", models_url=f"file://{shared}"))
+    registry.promote("v1")
+    assert service.active_dir("generator") == folder  # the shared registry's active version
+    try:
+        service._load("generator", folder)
+    except ConfigError as exc:
+        assert "fails its checksum" in str(exc)
+    else:
+        raise AssertionError("a tampered folder loaded")

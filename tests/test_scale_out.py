@@ -71,6 +71,10 @@ def test_a_zip_is_split_into_chunks_that_both_workers_take(deployment, tmp_path)
     assert len(holders) == 2  # both worker processes took chunks
     assert env.runtime.store.dump("batch_chunks") == []  # gathered, then dropped
     assert len(env.runtime.store.dump("screenings")) == 14
+    logs = env.workers.logs()
+    assert "ready." in logs and "succeeded" in logs  # INFO logging was on
+    for line in ("Experienced software engineer with 8+ years", "john.smith@email.com"):
+        assert line in (CVS / "sample_resume.txt").read_text() and line not in logs
 
 
 def test_a_worker_killed_mid_batch_still_gives_one_table(deployment, tmp_path):
@@ -116,6 +120,25 @@ def test_postgres_restarted_under_the_app_reconnects(deployment, postgres_server
     wait_for(lambda: verdicts(env, second), timeout=180, what="verdict after the restart")
     env.idle(quiet_s=2)
     assert len(verdicts(env, first)) == 1 and len(verdicts(env, second)) == 1
+
+
+def test_a_refresh_goes_to_the_refresh_queue_not_the_bot(deployment):
+    import base64
+    import json
+
+    import redis
+
+    env = deployment(workers=0, admin_users=["UADMIN"])
+    status, _ = env.send.command("/hirebot", "refresh classifier", channel=CHANNEL,
+                                 user="UADMIN")
+    assert status == 200
+    env.idle()
+    client = redis.Redis.from_url(env.settings.secret("broker_url"))
+    queued = client.lrange("refresh", 0, -1)
+    assert len(queued) == 1 and client.llen("interactive") == 0
+    message = json.loads(base64.b64decode(json.loads(queued[0])["body"]))[0][0]  # Celery's
+    assert message["kind"] == "refresh" and "classifier" in message["args"]["kinds"]
+    assert any("Starting the classifier" in r.get("text", "") for r in env.local.state.responses)
 
 
 def test_the_schedules_run_in_one_process_and_refreshes_hold_a_lease(deployment):

@@ -33,6 +33,12 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     serve_jobs(lambda: _runner(settings), lambda: _ledger(settings),
                lease_s=max(10.0, settings.job_visibility_s / 2))
     app = celery_app(settings)
+    if args.concurrency == 1:
+        _warm_up()  # before Celery says "ready": the first job finds the models loaded
+    else:
+        from celery.signals import worker_process_init
+
+        worker_process_init.connect(lambda **_: _warm_up(), weak=False)  # in each child
     pool = ["--pool", "solo"] if args.concurrency == 1 else [
         "--pool", "prefork", "--concurrency", str(args.concurrency)]
     logger.info("worker %d: queues %s, concurrency %d", os.getpid(), ",".join(queues),
@@ -41,6 +47,15 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
                      settings.log_level, "--without-gossip", "--without-mingle",
                      "--without-heartbeat", "--hostname", f"hirebot-{os.getpid()}@%h"])
     return EXIT_OK
+
+
+def _warm_up() -> None:
+    from bot.celery_queue import current_runner
+
+    try:
+        current_runner().bot.models.warm_up()
+    except Exception as exc:  # noqa: BLE001 - the first job loads them (and reports a fault)
+        logger.error("could not load the models at start: %s", type(exc).__name__)
 
 
 _store: dict = {}

@@ -33,6 +33,7 @@ def document_limits(settings: Settings):
         max_zip_members=settings.max_zip_members,
         max_zip_total_bytes=int(settings.max_zip_total_mb * 1024 * 1024),
         max_zip_depth=settings.max_zip_depth,
+        max_upload_chars=settings.max_upload_chars,
         min_words=settings.min_cv_words,
         pdf_memory_bytes=settings.pdf_memory_mb * 1024 * 1024 or None,
         pdf_parse_seconds=settings.pdf_parse_seconds,
