@@ -132,13 +132,13 @@ def test_a_refresh_goes_to_the_refresh_queue_not_the_bot(deployment):
     status, _ = env.send.command("/hirebot", "refresh classifier", channel=CHANNEL,
                                  user="UADMIN")
     assert status == 200
-    env.idle()
     client = redis.Redis.from_url(env.settings.secret("broker_url"))
-    queued = client.lrange("refresh", 0, -1)
+    queued = wait_for(lambda: client.lrange("refresh", 0, -1), what="the queued refresh")
     assert len(queued) == 1 and client.llen("interactive") == 0
     message = json.loads(base64.b64decode(json.loads(queued[0])["body"]))[0][0]  # Celery's
     assert message["kind"] == "refresh" and "classifier" in message["args"]["kinds"]
-    assert any("Starting the classifier" in r.get("text", "") for r in env.local.state.responses)
+    wait_for(lambda: any("Starting the classifier" in r.get("text", "")
+                         for r in env.local.state.responses), what="the admin's answer")
 
 
 def test_the_schedules_run_in_one_process_and_refreshes_hold_a_lease(deployment):
