@@ -218,8 +218,10 @@ def main() -> int:
     print(f"{'deployment':12s} {'CVs/s':>7s} {'ZIP s':>7s} {'jobpost wait p50/p95 s':>24s} "
           f"{'JD done p50 s':>14s} {'ack p99 ms':>11s}")
     for r in results:
+        wait50, wait95 = (r[k] if r[k] is not None else float("nan")
+                          for k in ("jobpost_wait_p50", "jobpost_wait_p95"))
         print(f"{r['deployment']:12s} {r['cvs_per_s']:7.2f} {r['zip_seconds']:7.1f} "
-              f"{r['jobpost_wait_p50']:11.2f} / {r['jobpost_wait_p95']:<10.2f} "
+              f"{wait50:11.2f} / {wait95:<10.2f} "
               f"{r['jobpost_done_p50']:14.2f} {r['ack_p99_ms']:11.1f}")
     by = {r["deployment"]: r for r in results}
     if "1 worker" in by and "2 workers" in by:

@@ -9,7 +9,10 @@ that finds it behind refuses to start with that instruction rather than half-wor
 
 from __future__ import annotations
 
+import fcntl
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -98,5 +101,18 @@ def ensure_schema(engine: Engine) -> None:
                 raise SchemaBehind(
                     f"The database {redacted(key)} is at revision {current or 'none'}, this "
                     f"version needs {head}: run `hirebot db upgrade` once, then start again.")
-            upgrade(engine)
+            with _file_lock(Path(engine.url.database or "hirebot.db")):
+                if current_revision(engine) != head:  # another process may have just done it
+                    upgrade(engine)
         _checked.add(key)
+
+
+@contextmanager
+def _file_lock(db_file: Path) -> Iterator[None]:
+    """One process migrates a SQLite file at a time (the bot, the CLI, a refresh child)."""
+    with db_file.with_name(db_file.name + ".migrate.lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -68,12 +68,30 @@ class JobLedger:
             return conn.execute(select(CHUNKS.c.chunk).where(
                 CHUNKS.c.batch_id == batch_id, CHUNKS.c.chunk == chunk)).first() is not None
 
+    def claim_chunk(self, batch_id: str, chunk: int) -> bool:
+        """Claim a chunk's row (in the caller's ``Store.unit``): True for the one copy that
+        may record it. A second copy's insert waits on the first's row lock (PostgreSQL) or
+        the write lock (SQLite) and, once that commits, finds the row and records nothing."""
+        with self.store.transaction() as conn:
+            return conn.execute(self.store.insert_for(CHUNKS).values(
+                batch_id=batch_id, chunk=chunk, created_at=time.time(), results="{}",
+            ).on_conflict_do_nothing().returning(CHUNKS.c.chunk)).first() is not None
+
+    def fill_chunk(self, batch_id: str, chunk: int, results: dict) -> None:
+        with self.store.transaction() as conn:
+            conn.execute(update(CHUNKS).where(CHUNKS.c.batch_id == batch_id,
+                                              CHUNKS.c.chunk == chunk)
+                         .values(results=json.dumps(results, default=_plain)))
+
     def keep_chunk(self, batch_id: str, chunk: int, results: dict) -> int:
         """Keep one chunk's results (once); how many chunks of the batch are kept now."""
+        if self.claim_chunk(batch_id, chunk):
+            self.fill_chunk(batch_id, chunk, results)
+        return self.kept(batch_id)
+
+    def kept(self, batch_id: str) -> int:
+        """Chunks of the batch kept (committed) so far."""
         with self.store.transaction() as conn:
-            conn.execute(self.store.insert_for(CHUNKS).values(
-                batch_id=batch_id, chunk=chunk, created_at=time.time(),
-                results=json.dumps(results, default=_plain)).on_conflict_do_nothing())
             return int(conn.execute(select(func.count()).select_from(CHUNKS)
                                     .where(CHUNKS.c.batch_id == batch_id)).scalar_one())
 
@@ -85,6 +103,8 @@ class JobLedger:
         return [json.loads(r.results) for r in rows]
 
     def drop_batch(self, batch_id: str) -> None:
+        """Forget a batch's results (kept until the purge otherwise, so a late copy of a
+        chunk finds its work done rather than screening again)."""
         with self.store.transaction() as conn:
             conn.execute(delete(CHUNKS).where(CHUNKS.c.batch_id == batch_id))
 

@@ -46,6 +46,8 @@ NO_PERSONAL_DATA = {
     "leases": "which process holds the scheduler or a refresh, and until when",
     "alembic_version": "the schema's migration revision",
 }
+#: Job state a running job needs (bulk chunks, job leases): kept at least ``IN_FLIGHT_S``.
+IN_FLIGHT, IN_FLIGHT_S = ("job_runs", "batch_chunks"), 6 * 3600
 #: Folders under the data folder for transient files; the purge empties them as well.
 TEMP_DIRS = ("tmp", "downloads")
 
@@ -63,15 +65,17 @@ class Store:
     """The bot's tables through one SQLAlchemy engine; the event ids, claimed on the ack path,
     in a ledger of their own (``event_ledger``).
 
-    On SQLite, one process-wide lock serialises writers (SQLite has one writer at a time, and a
-    deferred transaction that must upgrade to a write fails instead of waiting); PostgreSQL
-    takes concurrent transactions as they come.
+    On SQLite, one lock per store serialises this process's writers (SQLite has one writer
+    at a time, and a deferred transaction that must upgrade to a write fails instead of
+    waiting); PostgreSQL takes concurrent transactions as they come.
     """
 
     def __init__(self, target: str | Path, data_dir: Path | None = None):
         url = str(target)
         self.is_sqlite = "://" not in url or url.startswith("sqlite")
         self.path = Path(url.removeprefix("sqlite:///")) if self.is_sqlite else None
+        if data_dir is None and self.path is None:
+            raise ValueError("a database URL needs the data folder (Store.open(settings))")
         self.data_dir = Path(data_dir) if data_dir is not None else self.path.parent
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -181,11 +185,10 @@ class Store:
     def take_pending(self, channel: str, thread_ts: str) -> list[dict]:
         """The uploads that waited for a role in this thread; removed as they are handed out."""
         t = schema.pending_files
-        where = (t.c.channel == channel, t.c.thread_ts == thread_ts)
-        with self.transaction() as conn:
-            rows = _rows(conn.execute(select(t).where(*where).order_by(t.c.created_at)))
-            conn.execute(delete(t).where(*where))
-        return rows
+        with self.transaction() as conn:  # one statement: two processes never share a file
+            rows = _rows(conn.execute(delete(t).where(
+                t.c.channel == channel, t.c.thread_ts == thread_ts).returning(*t.c)))
+        return sorted(rows, key=lambda r: r["created_at"] or 0)
 
     # ----------------------------------------------------------------------- jobposts
     def add_jobpost(self, **fields: Any) -> int:
@@ -418,15 +421,19 @@ class Store:
 
     def purge(self, retention_days: float, now: float | None = None) -> dict[str, int]:
         """Drop what can name or describe a person (``PERSONAL_TABLES``, ``TEMP_DIRS``) past
-        the retention; ``retention_days=0`` keeps nothing."""
-        cutoff = (time.time() if now is None else now) - retention_days * 86400
+        the retention; ``retention_days=0`` keeps nothing -- except the state of jobs that may
+        still be running (``IN_FLIGHT_S``), which a purge at a bot's start must not pull from
+        under a worker."""
+        now = time.time() if now is None else now
+        cutoff = now - retention_days * 86400
         out = {}
         with self.transaction() as conn:
             for table, column in PERSONAL_TABLES.items():
                 if table == "events":  # the ledger's (own file on SQLite)
                     continue
                 t = TABLES[table]
-                out[table] = conn.execute(delete(t).where(t.c[column] < cutoff)).rowcount
+                before = min(cutoff, now - IN_FLIGHT_S) if table in IN_FLIGHT else cutoff
+                out[table] = conn.execute(delete(t).where(t.c[column] < before)).rowcount
         out["events"] = self.events.purge(cutoff)
         out["temp_files"] = self._purge_temp_files(cutoff)
         self._checkpoint()
@@ -480,6 +487,7 @@ class Store:
     def dump(self, table: str) -> list[dict]:
         """Every row of one table (for tests and inspection).
 
-        A note on counting: PostgreSQL's driver reports no row count for ``INSERT ... ON
-        CONFLICT DO NOTHING``, so "was it new" is asked with ``RETURNING`` throughout."""
+        "Was it new" is asked with ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` throughout
+        (SQLite 3.35+): the driver-reported row count of such an insert did not say so on
+        PostgreSQL here (-1)."""
         return self._select(table)

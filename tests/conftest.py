@@ -50,6 +50,8 @@ def _isolated_settings(tmp_path, monkeypatch):
     from bot.config import get_settings
 
     monkeypatch.setenv("HIREBOT_DATA_DIR", str(tmp_path / "data"))
+    for name in ("HIREBOT_DATABASE_URL", "HIREBOT_BROKER_URL", "HIREBOT_MODELS_URL"):
+        monkeypatch.delenv(name, raising=False)  # a workstation's deployment stays out
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

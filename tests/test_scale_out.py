@@ -69,12 +69,28 @@ def test_a_zip_is_split_into_chunks_that_both_workers_take(deployment, tmp_path)
         "screen_chunk:")) == ["0", "1", "2", "3"]
     holders = {r["holder"].rsplit(":", 1)[0] for r in runs if r["key"].startswith("screen_ch")}
     assert len(holders) == 2  # both worker processes took chunks
-    assert env.runtime.store.dump("batch_chunks") == []  # gathered, then dropped
+    kept = env.runtime.store.dump("batch_chunks")  # until the purge: late copies find them
+    assert len(kept) == 4 and all("snippets" not in k["results"] for k in kept)  # no CV lines
     assert len(env.runtime.store.dump("screenings")) == 14
     logs = env.workers.logs()
     assert "ready." in logs and "succeeded" in logs  # INFO logging was on
     for line in ("Experienced software engineer with 8+ years", "john.smith@email.com"):
         assert line in (CVS / "sample_resume.txt").read_text() and line not in logs
+
+
+def test_a_jobpost_goes_before_the_queued_chunks_of_a_bulk_zip(deployment, tmp_path):
+    env = deployment(workers=1, bulk_chunk_cvs=2)
+    thread = env.screen_thread("Accountant")
+    upload(env, [zip_of(tmp_path, 20)], thread)  # 10 chunks on the bulk queue
+    store = env.runtime.store
+    wait_for(lambda: [r for r in store.dump("job_runs") if r["key"].startswith("screen_chunk:")],
+             timeout=180, what="the first chunk running")
+    parent_ts, jd = env.jobpost("Data Scientist")  # waits for the finished JD
+    assert not tables(env, thread)  # the JD came first: chunks were still queued
+    chunks_done = len([r for r in store.dump("job_runs") if r["key"].startswith(
+        "screen_chunk:") and r["state"] == "done"])
+    assert chunks_done < 10 and "Data Scientist" in jd["text"]
+    wait_for(lambda: tables(env, thread), timeout=300, what="ranked table")
 
 
 def test_a_worker_killed_mid_batch_still_gives_one_table(deployment, tmp_path):

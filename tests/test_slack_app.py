@@ -81,7 +81,9 @@ class Env:
             pytest.skip(f"in-process deployment only: {why}")
 
     def restart(self) -> None:
-        self.stop()
+        """The bot process restarts; worker processes, if any, keep running (as deployed)."""
+        self.server.stop()
+        self.runtime.close()
         self.start()
 
     def idle(self, quiet_s: float = 0.6, timeout: float = 120) -> None:
@@ -323,7 +325,7 @@ def test_restart_between_retries_still_one_reply(env):
              "text": "", "ts": env.local.next_ts(), "thread_ts": thread, "files": files}
     env.send.event(event, event_id="EvRESTART1")
     wait_for(lambda: verdicts(env, thread), what="first verdict")
-    env.restart()  # a new process would see the same SQLite file
+    env.restart()  # a new bot process sees the same database
     status, _ = env.send.event(event, event_id="EvRESTART1", retry_num=1)
     assert status == 200
     env.idle()

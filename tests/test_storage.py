@@ -183,6 +183,7 @@ def test_the_job_ledger_runs_a_job_once_and_takes_over_a_dead_holder(target, tmp
     assert one.keep_chunk("B", 0, {"n": 1}) == 1 and one.keep_chunk("B", 0, {"n": 9}) == 1
     assert two.keep_chunk("B", 1, {"n": 2}) == 2
     assert [c["n"] for c in one.chunks("B")] == [1, 2]
+    assert not two.claim_chunk("B", 1)  # a second copy of a kept chunk records nothing
     with store.unit():  # one transaction: a failure inside keeps nothing
         store.add_audit("verdict", role="Nurse")
         one.keep_chunk("C", 0, {"n": 3})

@@ -14,6 +14,7 @@ from slack_bolt import App
 import handlers
 from bot.config import Settings
 from bot.jobs import InProcessQueue, JobQueue, JobSpec
+from bot.services.errors import ConfigError
 from bot.services.model_service import ModelService
 from bot.services.refresh import recover_refreshes
 from bot.slack.app import HttpServer, create_app, make_client
@@ -50,6 +51,9 @@ def build_queue(settings: Settings) -> JobQueue:
     if settings.broker_url is not None:
         from bot.celery_queue import CeleryQueue
 
+        if settings.database_url is None:
+            raise ConfigError("HIREBOT_BROKER_URL needs HIREBOT_DATABASE_URL too: the bot and "
+                              "its workers must share one database (docs/deploy.md).")
         return CeleryQueue(settings)
     return InProcessQueue(settings.queue_size)
 

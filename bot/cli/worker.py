@@ -25,6 +25,9 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     if settings.broker_url is None:
         raise UserError("`hirebot worker` needs HIREBOT_BROKER_URL (e.g. redis://localhost:6379/0)"
                         "; without it the bot runs its model jobs itself.")
+    if settings.database_url is None:
+        raise UserError("`hirebot worker` needs HIREBOT_DATABASE_URL as well: workers and the "
+                        "bot must share one database (a SQLite file is one machine's).")
     queues = [q.strip() for q in args.queues.split(",") if q.strip()]
     if unknown := sorted(set(queues) - set(QUEUES)):
         raise UserError(f"unknown queue {', '.join(unknown)}; the queues: {', '.join(QUEUES)}")

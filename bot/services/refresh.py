@@ -194,8 +194,17 @@ def last_refresh(settings: Settings, kind: str) -> tuple[str, dict | None]:
 
 def recover_refreshes(settings: Settings) -> None:
     """A refresh killed with the bot (or before it) is marked failed and its temporary folder
-    removed now; a refresh still running is left alone."""
+    removed now; a refresh still running is left alone -- on this machine (the registry's
+    file lock) or on any other sharing the models folder (its database lease)."""
+    store = Store.open(settings)
+    try:
+        held = {kind for kind in KINDS
+                if Lease(store, f"refresh:{kind}").current_holder() is not None}
+    finally:
+        store.close()
     for kind in KINDS:
+        if kind in held:
+            continue
         try:
             if marked := registry_for(settings, kind).recover():
                 logger.warning("%s refresh runs that never finished: %s", kind,

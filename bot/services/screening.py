@@ -120,9 +120,10 @@ class ScreeningDesk:
                 fetched = fetch(file_id)
             except FetchError as exc:
                 batch.had_zip = batch.had_zip or exc.is_zip
-                if members is None or members[0] == 0:  # one error line per file, not chunk
-                    documents.append(DocumentError(exc.name, exc.code, exc.message))
-                    batch.sources.append((message_ts, file_id))
+                name = exc.name if members is None or members[0] == 0 else (
+                    f"{exc.name} (members {members[0] + 1}-{members[1]})")  # a later chunk
+                documents.append(DocumentError(name, exc.code, exc.message))
+                batch.sources.append((message_ts, file_id))
                 continue
             batch.had_zip = batch.had_zip or fetched.is_zip
             read = self.models.read_upload(fetched.name, fetched.data,

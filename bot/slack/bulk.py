@@ -16,7 +16,7 @@ import logging
 
 from slack_sdk import WebClient
 
-from bot.job_ledger import RUN, JobLedger
+from bot.job_ledger import JobLedger
 from bot.jobs import BULK, JobSpec
 from bot.leases import holder_id
 from bot.services.screening import FetchError, ScreeningBatch
@@ -76,22 +76,43 @@ def run_chunk(bot, client: WebClient, spec: JobSpec) -> None:  # noqa: ANN001
     """Screen one chunk and keep its results; the last one queues the gather job."""
     args, ledger = spec.args, _ledger(bot)
     batch_id, chunk = args["batch_id"], args["chunk"]
-    kept = None
     if not ledger.chunk_done(batch_id, chunk):
         batch = bot.screening.screen_part(
             args["channel"], args["thread_ts"], [tuple(i) for i in args["items"]],
             args["role"], args["jd_text"], fetch=lambda file_id: bot._fetch(client, file_id),
             record=False)
-        with bot.store.unit():  # the verdicts and the chunk's results: both kept, or neither
-            if ledger.chunk_done(batch_id, chunk):  # another copy finished meanwhile
-                kept = None
-            else:
-                ids = bot.screening.record(args["channel"], args["thread_ts"], batch.results)
-                kept = ledger.keep_chunk(batch_id, chunk, {
-                    "results": [_public(r) for r in batch.results], "ids": ids,
-                    "sources": [list(s) for s in batch.sources], "had_zip": batch.had_zip})
-    if kept is None:
-        kept = len(ledger.chunks(batch_id))
+        keep(bot, batch_id, chunk, args, batch.results, batch.sources, batch.had_zip)
+    kept = ledger.kept(batch_id)  # counted after the commit: the last chunk sees them all
+    _after_chunk(bot, client, args, kept)
+
+
+def keep(bot, batch_id: str, chunk: int, args: dict, results: list, sources: list,  # noqa: ANN001
+         had_zip: bool) -> None:
+    """Record a chunk's verdicts and keep its results, in one transaction, by one copy."""
+    ledger = _ledger(bot)
+    with bot.store.unit():  # the verdicts and the chunk's results: both kept, or neither
+        if ledger.claim_chunk(batch_id, chunk):  # else another copy recorded it already
+            ids = bot.screening.record(args["channel"], args["thread_ts"], results)
+            ledger.fill_chunk(batch_id, chunk, {
+                "results": [_public(r) for r in results], "ids": ids,
+                "sources": [list(s) for s in sources], "had_zip": had_zip})
+
+
+def chunk_failed(bot, client: WebClient, spec: JobSpec) -> None:  # noqa: ANN001
+    """A chunk that could not be screened becomes error lines in the table (the batch is
+    still gathered and the other chunks' verdicts shown)."""
+    args = spec.args
+    items = args["items"]
+    errors = [{"file": f"part {args['chunk'] + 1} of {args['chunks']}"
+                       + (f" (ZIP members {m[0] + 1}-{m[1]})" if (m := items[0][2]) else ""),
+               "role": args["role"],
+               "error": {"code": "screening_failed",
+                         "message": "These CVs could not be screened; upload them again."}}]
+    keep(bot, args["batch_id"], args["chunk"], args, errors, [items[0][:2]], True)
+    _after_chunk(bot, client, args, _ledger(bot).kept(args["batch_id"]))
+
+
+def _after_chunk(bot, client: WebClient, args: dict, kept: int) -> None:  # noqa: ANN001
     if kept < args["chunks"]:
         if args.get("progress_ts"):
             bot._update(client, args["channel"], args["progress_ts"],
@@ -100,7 +121,8 @@ def run_chunk(bot, client: WebClient, spec: JobSpec) -> None:  # noqa: ANN001
         return
     gather_args = {k: args[k] for k in ("channel", "thread_ts", "role", "files", "batch_id",
                                         "chunks", "progress_ts")}
-    if not bot.queue.submit(JobSpec("screen_gather", batch_id, gather_args, queue=BULK)):
+    if not bot.queue.submit(JobSpec("screen_gather", args["batch_id"], gather_args,
+                                    queue=BULK)):
         raise RuntimeError("the job queue refused the gather job")
 
 
@@ -120,16 +142,16 @@ def gather(bot, client: WebClient, spec: JobSpec) -> None:  # noqa: ANN001
     files = [tuple(f) for f in args["files"]]
     shown = {"ts": args.get("progress_ts"), "total": len(batch.results)}
     bot.deliver(client, args["channel"], args["thread_ts"], args["role"], files, batch, shown)
-    bot.screening.finish(args["channel"], files)
-    ledger.drop_batch(args["batch_id"])
+    bot.screening.finish(args["channel"], files)  # the results stay until the purge
 
 
-def first_failure(bot, spec: JobSpec) -> bool:  # noqa: ANN001
-    """True for the first failed chunk of a batch (only it tells the thread)."""
-    return _ledger(bot).begin(f"fault:{spec.args['batch_id']}", 86400) == RUN
 
 
 def _public(result: dict) -> dict:
-    """A result as the table and CSV show it: the model-side fields (``_features`` and the
-    like, already recorded as the verdict's derived row) stay out of the database."""
-    return {k: v for k, v in result.items() if not k.startswith("_")}
+    """A result as the table and CSV show it, with no CV text: the model-side fields
+    (``_features`` and the like, already recorded as the verdict's derived row) and the
+    evidence's snippets (lines quoted from the CV; the table shows skills only) stay out."""
+    public = {k: v for k, v in result.items() if not k.startswith("_")}
+    if isinstance(public.get("evidence"), dict):
+        public["evidence"] = {k: v for k, v in public["evidence"].items() if k != "snippets"}
+    return public

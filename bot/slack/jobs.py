@@ -23,7 +23,10 @@ class SlackJobRunner:
         if spec.kind == "jobpost":
             bot.write_jd(client, **args)
         elif spec.kind == "screen":
-            files = [tuple(f) for f in args["files"]]
+            files = [f for f in (tuple(f) for f in args["files"])  # a redelivered copy
+                     if bot.store.file_status(args["channel"], *f) != "done"]
+            if not files:
+                return  # answered before the first copy's worker died
             if bot.queue.parallel and bulk.plan(bot, client, spec):
                 return  # split into chunks for the workers; a gather job posts the table
             bot.screen(client, args["channel"], args["thread_ts"], files, args["role"],
@@ -45,9 +48,9 @@ class SlackJobRunner:
         bot, client, args = self.bot, self.client, spec.args
         if spec.kind == "jobpost":
             bot.jd_failed(client, exc, **args)
-        elif spec.kind in {"screen", "screen_chunk", "screen_gather"}:
-            if spec.kind == "screen_chunk" and not bulk.first_failure(bot, spec):
-                return  # one fault line per batch, not one per chunk
+        elif spec.kind == "screen_chunk":  # error lines in the table, which still comes
+            bulk.chunk_failed(bot, client, spec)
+        elif spec.kind in {"screen", "screen_gather"}:
             bot.screening_failed(client, exc, **args)
         elif spec.kind == "suggest":
             suggestion_failed(bot, client, exc, **args)

@@ -17,18 +17,26 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table("leases", sa.Column("name", sa.Text(), primary_key=True),
-                    sa.Column("holder", sa.Text()), sa.Column("expires_at", sa.Float()))
-    op.create_table("job_runs", sa.Column("key", sa.Text(), primary_key=True),
-                    sa.Column("state", sa.Text()), sa.Column("holder", sa.Text()),
-                    sa.Column("lease_until", sa.Float()), sa.Column("attempts", sa.Integer()),
-                    sa.Column("created_at", sa.Float()))
-    op.create_table("batch_chunks", sa.Column("batch_id", sa.Text(), primary_key=True),
-                    sa.Column("chunk", sa.Integer(), primary_key=True),
-                    sa.Column("results", sa.Text()), sa.Column("created_at", sa.Float()))
+    # each table only if missing: an upgrade cut short on SQLite (whose DDL the driver does
+    # not keep in one transaction) is simply run again
+    have = set(sa.inspect(op.get_bind()).get_table_names())
+    tables = {
+        "leases": [sa.Column("name", sa.Text(), primary_key=True),
+                   sa.Column("holder", sa.Text()), sa.Column("expires_at", sa.Float())],
+        "job_runs": [sa.Column("key", sa.Text(), primary_key=True),
+                     sa.Column("state", sa.Text()), sa.Column("holder", sa.Text()),
+                     sa.Column("lease_until", sa.Float()),
+                     sa.Column("attempts", sa.Integer()), sa.Column("created_at", sa.Float())],
+        "batch_chunks": [sa.Column("batch_id", sa.Text(), primary_key=True),
+                         sa.Column("chunk", sa.Integer(), primary_key=True),
+                         sa.Column("results", sa.Text()), sa.Column("created_at", sa.Float())],
+    }
     if op.get_bind().dialect.name != "sqlite":
-        op.create_table("events", sa.Column("event_id", sa.Text(), primary_key=True),
-                        sa.Column("received_at", sa.Float()))
+        tables["events"] = [sa.Column("event_id", sa.Text(), primary_key=True),
+                            sa.Column("received_at", sa.Float())]
+    for name, columns in tables.items():
+        if name not in have:
+            op.create_table(name, *columns)
 
 
 def downgrade() -> None:
