@@ -127,16 +127,20 @@ class CeleryQueue:
         self.app = celery_app(settings)
         self.sent = 0
         self.refused = 0
+        # Bolt answers each event on its own thread; kombu's Redis channel is not safe to
+        # publish on from several at once (seen as refused jobs under a burst of uploads)
+        self._publish = threading.Lock()
 
     def bind(self, runner: JobRunner) -> None:
         """Nothing to bind: the workers have their own runners."""
 
     def submit(self, spec: JobSpec) -> bool:
         try:
-            self.app.send_task(TASK, args=[spec.to_message()], queue=spec.queue,
-                               retry=True, retry_policy={"max_retries": 6, "interval_start": 0.2,
-                                                         "interval_step": 0.5,
-                                                         "interval_max": 2.0})
+            with self._publish:
+                self.app.send_task(TASK, args=[spec.to_message()], queue=spec.queue,
+                                   retry=True, retry_policy={
+                                       "max_retries": 6, "interval_start": 0.2,
+                                       "interval_step": 0.5, "interval_max": 2.0})
         except Exception as exc:  # noqa: BLE001 - the broker is unreachable: say so, keep going
             self.refused += 1
             logger.error("could not queue a %s job: %s", spec.kind, type(exc).__name__)
@@ -146,7 +150,7 @@ class CeleryQueue:
 
     def queue_lengths(self) -> dict[str, int]:
         try:
-            with self.app.connection_for_write() as conn:
+            with self._publish, self.app.connection_for_write() as conn:
                 client = conn.default_channel.client
                 return {name: int(client.llen(name)) for name in QUEUES}
         except Exception:  # noqa: BLE001 - status must not fail with the broker

@@ -121,7 +121,12 @@ def test_redis_restarted_during_a_burst_loses_and_duplicates_nothing(deployment,
         if i == 3:
             redis_server.restart(down_s=1.0)
         sent.append(upload(env, [source], None, text="for Accountant")["ts"])
-    wait_for(lambda: all(verdicts(env, ts) for ts in sent), timeout=300, what="every verdict")
+    try:
+        wait_for(lambda: all(verdicts(env, ts) for ts in sent), timeout=120,
+                 what="every verdict")
+    except TimeoutError:
+        raise AssertionError([[m["text"][:80] for m in env.local.thread(CHANNEL, ts)]
+                              for ts in sent]) from None
     env.idle(quiet_s=3)
     assert [len(verdicts(env, ts)) for ts in sent] == [1] * 6
     assert len(env.runtime.store.dump("screenings")) == 6
