@@ -205,8 +205,28 @@ def _raw_request(env: Env, spec: dict) -> int:
                 return response.status
         except urllib.error.HTTPError as exc:
             return exc.code
+        except urllib.error.URLError as exc:
+            if not isinstance(exc.reason, ConnectionResetError):
+                raise
+            # the server refused the body unread and closed while urllib was still sending
+            # it; ask again sending only the headers, and read the answer
+            return _status_of_headers_only(env, request)
     status, _ = env.send.command("/screen", ROLE, channel=CHANNEL, **spec)
     return status
+
+
+def _status_of_headers_only(env: Env, request: urllib.request.Request) -> int:
+    import socket
+    import urllib.parse
+
+    url = urllib.parse.urlsplit(env.server.url)
+    head = [f"POST {url.path or '/'} HTTP/1.1", f"Host: {url.netloc}",
+            f"Content-Length: {len(request.data)}"]
+    head += [f"{k}: {v}" for k, v in request.header_items()]
+    with socket.create_connection((url.hostname, url.port), timeout=30) as sock:
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+        status_line = sock.makefile("rb").readline().decode("latin-1")
+    return int(status_line.split()[1])
 
 
 def _still_serves(env: Env) -> None:
