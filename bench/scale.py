@@ -32,7 +32,6 @@ import re
 import shutil
 import sys
 import tempfile
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -231,5 +230,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    threading.current_thread().name = "bench"
     sys.exit(main())

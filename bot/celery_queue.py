@@ -58,11 +58,12 @@ def celery_app(settings: Settings) -> Celery:
 def _run_job(task, message: dict) -> None:  # noqa: ANN001 - Celery's bound task
     """One job on a worker: take it in the ledger, run it, mark it done."""
     spec = JobSpec.from_message(message)
+    key = f"{spec.kind}:{spec.key}"
     runner: JobRunner = _context["runner"]()
     ledger: JobLedger = _context["ledger"]()
     lease = float(_context["lease_s"])
     try:
-        state = ledger.begin(f"{spec.kind}:{spec.key}", lease)
+        state = ledger.begin(key, lease)
     except OperationalError:  # the database is restarting: try again shortly
         raise task.retry(countdown=2) from None
     if state == DONE:
@@ -71,28 +72,28 @@ def _run_job(task, message: dict) -> None:  # noqa: ANN001 - Celery's bound task
     if state == BUSY:  # another worker runs it: ask again when its lease could have lapsed
         raise task.retry(countdown=max(2.0, lease / 2))
     stop = threading.Event()
-    keeper = threading.Thread(target=_keep_lease, args=(ledger, spec, lease, stop), daemon=True)
-    keeper.start()
+    threading.Thread(target=_keep_lease, args=(ledger, key, spec.kind, lease, stop),
+                     daemon=True).start()
     try:
         runner.between_jobs()
         runner.run(spec)
     except OperationalError:  # not the job's fault; the next copy runs it again
-        stop.set()
         raise task.retry(countdown=5) from None
     except Exception as exc:  # noqa: BLE001 - one line to the user; the worker goes on
         logger.error("job %s failed: %s", spec.kind, type(exc).__name__)
         runner.failed(spec, exc)
     finally:
         stop.set()
-    ledger.finish(f"{spec.kind}:{spec.key}")
+    ledger.finish(key)
 
 
-def _keep_lease(ledger: JobLedger, spec: JobSpec, lease: float, stop: threading.Event) -> None:
+def _keep_lease(ledger: JobLedger, key: str, kind: str, lease: float,
+                stop: threading.Event) -> None:
     while not stop.wait(lease / 3):
         try:
-            ledger.renew(f"{spec.kind}:{spec.key}", lease)
+            ledger.renew(key, lease)
         except Exception:  # noqa: BLE001 - a missed renewal only risks a second copy
-            logger.warning("could not renew the lease of a %s job", spec.kind)
+            logger.warning("could not renew the lease of a %s job", kind)
 
 
 def serve_jobs(runner: Callable[[], JobRunner], ledger: Callable[[], JobLedger],
