@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from celery import Celery
@@ -123,6 +124,8 @@ class CeleryQueue:
     """The bot's side: jobs are sent to Redis, never run here."""
 
     parallel = True
+    #: How long one submit keeps trying (Redis restarting) before the user is told "busy".
+    submit_timeout_s = 15.0
 
     def __init__(self, settings: Settings) -> None:
         self.app = celery_app(settings)
@@ -131,23 +134,54 @@ class CeleryQueue:
         # Bolt answers each event on its own thread; kombu's Redis channel is not safe to
         # publish on from several at once (seen as refused jobs under a burst of uploads)
         self._publish = threading.Lock()
+        self._connection = None  # this queue's own broker connection, made again after a fault
 
     def bind(self, runner: JobRunner) -> None:
         """Nothing to bind: the workers have their own runners."""
 
     def submit(self, spec: JobSpec) -> bool:
-        try:
-            with self._publish:
-                self.app.send_task(TASK, args=[spec.to_message()], queue=spec.queue,
-                                   retry=True, retry_policy={
-                                       "max_retries": 6, "interval_start": 0.2,
-                                       "interval_step": 0.5, "interval_max": 2.0})
-        except Exception as exc:  # noqa: BLE001 - the broker is unreachable: say so, keep going
-            self.refused += 1
-            logger.error("could not queue a %s job: %s", spec.kind, type(exc).__name__)
-            return False
+        """Queue one job, trying again on a new connection while the broker comes back.
+
+        kombu's own retry revives the connection it has; after a Redis restart that channel
+        can be half closed and fail with errors kombu does not count as recoverable (an
+        ``AttributeError`` in CI), so each further try starts from a new connection.
+        """
+        deadline = time.monotonic() + self.submit_timeout_s
+        attempt = 0
+        with self._publish:
+            while True:
+                attempt += 1
+                try:
+                    self._send(spec)
+                    break
+                except Exception as exc:  # noqa: BLE001 - the broker is unreachable: say so
+                    self._drop_connection()
+                    if time.monotonic() >= deadline:
+                        self.refused += 1
+                        logger.error("could not queue a %s job after %d tries: %s", spec.kind,
+                                     attempt, type(exc).__name__)
+                        return False
+                    logger.warning("queueing a %s job failed (%s); trying a new connection",
+                                   spec.kind, type(exc).__name__, exc_info=attempt == 1)
+                    time.sleep(min(0.25 * attempt, 2.0))
         self.sent += 1
         return True
+
+    def _send(self, spec: JobSpec) -> None:
+        if self._connection is None:
+            self._connection = self.app.connection_for_write()
+        self.app.send_task(TASK, args=[spec.to_message()], queue=spec.queue,
+                           connection=self._connection, retry=True, retry_policy={
+                               "max_retries": 3, "interval_start": 0.2,
+                               "interval_step": 0.5, "interval_max": 1.0})
+
+    def _drop_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.release()
+            except Exception:  # noqa: BLE001 - a broken connection may not close cleanly
+                logger.debug("closing a broken broker connection failed", exc_info=True)
 
     def queue_lengths(self) -> dict[str, int]:
         try:
@@ -175,6 +209,8 @@ class CeleryQueue:
         return True  # the workers' business
 
     def stop(self, timeout: float = 60.0) -> bool:
+        with self._publish:
+            self._drop_connection()
         return True
 
 
