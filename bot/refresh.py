@@ -35,9 +35,13 @@ def scheduled_refresh(kind: str) -> dict:
         from bot.celery_queue import CeleryQueue
         from bot.jobs import REFRESH, JobSpec
 
-        queued = CeleryQueue(settings).submit(JobSpec(
-            "refresh", f"scheduled:{kind}:{int(time.time())}",
-            {"kinds": refresh_kinds([kind])}, queue=REFRESH))
+        queue = CeleryQueue(settings)
+        try:
+            queued = queue.submit(JobSpec(
+                "refresh", f"scheduled:{kind}:{int(time.time())}",
+                {"kinds": refresh_kinds([kind])}, queue=REFRESH))
+        finally:
+            queue.stop()  # its broker connection is not kept between schedules
         return {"kind": kind, "decision": "queued" if queued else "failed",
                 "reason": "" if queued else "the job queue is unreachable"}
     outcomes = [spawn_refresh(k, settings, reporter=admin_reporter(settings))

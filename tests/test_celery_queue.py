@@ -76,3 +76,24 @@ def test_redis_gone_is_refused_within_the_deadline(queue, redis_server):
         assert queue.refused == 1 and queue.queue_lengths() == {}
     finally:
         redis_server.start()
+
+
+def test_a_scheduled_refresh_is_queued_for_a_refresh_worker(queue, redis_server, monkeypatch,
+                                                            tmp_path):
+    import bot.refresh
+    from bot.config import get_settings
+
+    monkeypatch.setenv("HIREBOT_BROKER_URL", redis_server.url)
+    monkeypatch.setenv("HIREBOT_DATABASE_URL", "postgresql://unused/x")
+    monkeypatch.setenv("HIREBOT_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    try:
+        outcome = bot.refresh.scheduled_refresh("classifier")
+    finally:
+        get_settings.cache_clear()
+    assert outcome == {"kind": "classifier", "decision": "queued", "reason": ""}
+    with queue.app.connection_for_write() as conn:
+        raw = conn.default_channel.client.lrange("refresh", 0, -1)
+    (body,) = [json.loads(base64.b64decode(json.loads(item)["body"])) for item in raw]
+    assert body[0][0]["kind"] == "refresh"
+    assert body[0][0]["args"]["kinds"] == ["classifier", "matcher"]  # the matcher follows
