@@ -47,7 +47,10 @@ def celery_app(settings: Settings) -> Celery:
         # "priority": a worker always looks at the queues in the order given (interactive
         # first), so a /jobpost waits at most for the chunk in hand, not for a turn
         broker_transport_options={"visibility_timeout": settings.job_visibility_s,
-                                  "queue_order_strategy": "priority"},
+                                  "queue_order_strategy": "priority",
+                                  # a broker that drops packets instead of refusing must not
+                                  # hold a publish (and every upload behind it) for minutes
+                                  "socket_connect_timeout": 5, "socket_timeout": 30},
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
@@ -135,6 +138,7 @@ class CeleryQueue:
         # publish on from several at once (seen as refused jobs under a burst of uploads)
         self._publish = threading.Lock()
         self._connection = None  # this queue's own broker connection, made again after a fault
+        self._outage_logged = False  # one traceback per outage, not one per upload
 
     def bind(self, runner: JobRunner) -> None:
         """Nothing to bind: the workers have their own runners."""
@@ -147,25 +151,35 @@ class CeleryQueue:
         ``AttributeError`` in CI), so each further try starts from a new connection.
         """
         deadline = time.monotonic() + self.submit_timeout_s
-        attempt = 0
-        with self._publish:
+        if not self._publish.acquire(timeout=self.submit_timeout_s):  # others wait on Redis
+            return self._refuse(spec, "the queue stayed locked by earlier sends")
+        try:
+            attempt = 0
             while True:
                 attempt += 1
                 try:
                     self._send(spec)
-                    break
                 except Exception as exc:  # noqa: BLE001 - the broker is unreachable: say so
                     self._drop_connection()
-                    if time.monotonic() >= deadline:
-                        self.refused += 1
-                        logger.error("could not queue a %s job after %d tries: %s", spec.kind,
-                                     attempt, type(exc).__name__)
-                        return False
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return self._refuse(spec, f"{attempt} tries: {type(exc).__name__}")
                     logger.warning("queueing a %s job failed (%s); trying a new connection",
-                                   spec.kind, type(exc).__name__, exc_info=attempt == 1)
-                    time.sleep(min(0.25 * attempt, 2.0))
-        self.sent += 1
-        return True
+                                   spec.kind, type(exc).__name__,
+                                   exc_info=not self._outage_logged)
+                    self._outage_logged = True
+                    time.sleep(min(0.25 * attempt, 2.0, left))
+                    continue
+                self._outage_logged = False
+                self.sent += 1
+                return True
+        finally:
+            self._publish.release()
+
+    def _refuse(self, spec: JobSpec, why: str) -> bool:
+        self.refused += 1
+        logger.error("could not queue a %s job (%s)", spec.kind, why)
+        return False
 
     def _send(self, spec: JobSpec) -> None:
         if self._connection is None:
@@ -181,11 +195,14 @@ class CeleryQueue:
             try:
                 connection.release()
             except Exception:  # noqa: BLE001 - a broken connection may not close cleanly
+                # (its sockets then go with the garbage collector)
                 logger.debug("closing a broken broker connection failed", exc_info=True)
 
     def queue_lengths(self) -> dict[str, int]:
         try:
-            with self._publish, self.app.connection_for_write() as conn:
+            # its own short-lived connection: status must not wait behind sends to a broker
+            # that is away (the home tab, /hirebot status, the "busy" reply itself)
+            with self.app.connection_for_write() as conn:
                 client = conn.default_channel.client
                 return {name: int(client.llen(name)) for name in QUEUES}
         except Exception:  # noqa: BLE001 - status must not fail with the broker
@@ -209,8 +226,13 @@ class CeleryQueue:
         return True  # the workers' business
 
     def stop(self, timeout: float = 60.0) -> bool:
-        with self._publish:
+        """Close the broker connection (after a send in progress, or its deadline)."""
+        if not self._publish.acquire(timeout=min(timeout, self.submit_timeout_s)):
+            return False
+        try:
             self._drop_connection()
+        finally:
+            self._publish.release()
         return True
 
 

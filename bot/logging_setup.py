@@ -27,6 +27,9 @@ def configure_logging(level: str = "INFO") -> None:
     )
     for noisy in ("transformers", "sentence_transformers", "httpx", "urllib3", "pypdf"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+    # a store migrates itself when opened; its "Context impl SQLiteImpl." lines are noise on
+    # every first call (``hirebot db upgrade`` prints what it applied itself)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     quiet_payload_loggers()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")

@@ -48,9 +48,13 @@ def load_screening_model(settings: Settings, folder: Path | None = None, *, embe
 def load_generator(settings: Settings, folder: Path | None = None):
     from models.generation.generator import JobPostGenerator
 
-    return JobPostGenerator.load(folder or active_dir(settings, "generator"),
-                                 head_precision=settings.generator_head_precision,
-                                 decode_threads=settings.decode_threads)
+    generator = JobPostGenerator.load(folder or active_dir(settings, "generator"),
+                                      head_precision=settings.generator_head_precision,
+                                      decode_threads=settings.decode_threads)
+    # without the service's shared embedder (the CLI), the title resolver still follows the
+    # settings' embedding model and precision
+    generator.embedder_factory = lambda: embedder_for(settings)
+    return generator
 
 
 def embedder_for(settings: Settings):

@@ -115,6 +115,9 @@ class JobPostGenerator:
         #: nice-19 busy loop on the other core (docs/benchmarks.md).
         self.decode_threads = decode_threads
         self.resolver = None  # set by the service (shares its embedder), else loaded on use
+        #: What builds the resolver's embedder when it is loaded on use (the caller's
+        #: settings: model and precision); MiniLM with ``auto`` precision when unset.
+        self.embedder_factory = None
         self._planner = None
 
     def _structural_ids(self) -> frozenset[int]:
@@ -184,7 +187,8 @@ class JobPostGenerator:
             from models.common.embeddings import FastEmbedder
             from models.common.occupations import OccupationResolver
 
-            self.resolver = OccupationResolver.load(FastEmbedder())
+            embedder = self.embedder_factory() if self.embedder_factory else FastEmbedder()
+            self.resolver = OccupationResolver.load(embedder)
         return self.resolver
 
     def planner(self):
