@@ -88,7 +88,22 @@ def _run_job(task, message: dict) -> None:  # noqa: ANN001 - Celery's bound task
         runner.failed(spec, exc)
     finally:
         stop.set()
-    ledger.finish(key)
+    _mark_done(ledger, key, spec.kind)
+
+
+def _mark_done(ledger: JobLedger, key: str, kind: str, tries: int = 15) -> None:
+    """The job's reply is out: record it done even across a database restart. A row left
+    "running" would read as work in hand until its lease lapsed, and a redelivered copy
+    would then do the job again."""
+    for attempt in range(1, tries + 1):
+        try:
+            ledger.finish(key)
+            return
+        except OperationalError:
+            if attempt == tries:
+                logger.error("could not mark a %s job done; a late copy may repeat it", kind)
+                return
+            time.sleep(min(0.5 * attempt, 3.0))
 
 
 def _keep_lease(ledger: JobLedger, key: str, kind: str, lease: float,

@@ -112,3 +112,26 @@ def test_a_scheduled_refresh_is_queued_for_a_refresh_worker(queue, redis_server,
     (body,) = [json.loads(base64.b64decode(json.loads(item)["body"])) for item in raw]
     assert body[0][0]["kind"] == "refresh"
     assert body[0][0]["args"]["kinds"] == ["classifier", "matcher"]  # the matcher follows
+
+
+def test_a_job_is_marked_done_across_a_database_restart(postgres_server, postgres_url,
+                                                        tmp_path):
+    """The reply is out when PostgreSQL goes away: the row must still end "done" (CI saw one
+    left "running", which reads as work in hand and lets a late copy repeat the reply)."""
+    from bot.celery_queue import _mark_done
+    from bot.database import make_engine, upgrade
+    from bot.job_ledger import RUN, JobLedger
+    from bot.storage import Store
+
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    engine.dispose()
+    ledger = JobLedger(Store(postgres_url, data_dir=tmp_path), "worker-1")
+    assert ledger.begin("screen:X", lease_s=60) == RUN
+    postgres_server.stop()
+    marking = threading.Thread(target=_mark_done, args=(ledger, "screen:X", "screen"))
+    marking.start()
+    time.sleep(1.5)  # the first tries fail on the closed server
+    postgres_server.start()
+    marking.join(timeout=60)
+    assert not marking.is_alive() and ledger.state("screen:X")["state"] == "done"
