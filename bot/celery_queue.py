@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from celery import Celery
 from kombu import Queue
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.config import Settings
 from bot.job_ledger import BUSY, DONE, JobLedger
@@ -50,7 +50,7 @@ def celery_app(settings: Settings) -> Celery:
                                   "queue_order_strategy": "priority",
                                   # a broker that drops packets instead of refusing must not
                                   # hold a publish (and every upload behind it) for minutes
-                                  "socket_connect_timeout": 5, "socket_timeout": 30},
+                                  "socket_connect_timeout": 3, "socket_timeout": 10},
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
@@ -79,16 +79,17 @@ def _run_job(task, message: dict) -> None:  # noqa: ANN001 - Celery's bound task
     threading.Thread(target=_keep_lease, args=(ledger, key, spec.kind, lease, stop),
                      daemon=True).start()
     try:
-        runner.between_jobs()
-        runner.run(spec)
-    except OperationalError:  # not the job's fault; the next copy runs it again
-        raise task.retry(countdown=5) from None
-    except Exception as exc:  # noqa: BLE001 - one line to the user; the worker goes on
-        logger.error("job %s failed: %s", spec.kind, type(exc).__name__)
-        runner.failed(spec, exc)
+        try:
+            runner.between_jobs()
+            runner.run(spec)
+        except OperationalError:  # not the job's fault; the next copy runs it again
+            raise task.retry(countdown=5) from None
+        except Exception as exc:  # noqa: BLE001 - one line to the user; the worker goes on
+            logger.error("job %s failed: %s", spec.kind, type(exc).__name__)
+            runner.failed(spec, exc)
+        _mark_done(ledger, key, spec.kind)  # still under the lease: no copy takes it over
     finally:
         stop.set()
-    _mark_done(ledger, key, spec.kind)
 
 
 def _mark_done(ledger: JobLedger, key: str, kind: str, tries: int = 15) -> None:
@@ -99,7 +100,7 @@ def _mark_done(ledger: JobLedger, key: str, kind: str, tries: int = 15) -> None:
         try:
             ledger.finish(key)
             return
-        except OperationalError:
+        except DBAPIError:  # the server restarting, or a connection it dropped
             if attempt == tries:
                 logger.error("could not mark a %s job done; a late copy may repeat it", kind)
                 return
@@ -152,6 +153,7 @@ class CeleryQueue:
         # Bolt answers each event on its own thread; kombu's Redis channel is not safe to
         # publish on from several at once (seen as refused jobs under a burst of uploads)
         self._publish = threading.Lock()
+        self._counts = threading.Lock()  # sent / refused (a refusal may come without _publish)
         self._connection = None  # this queue's own broker connection, made again after a fault
         self._outage_logged = False  # one traceback per outage, not one per upload
 
@@ -167,7 +169,10 @@ class CeleryQueue:
         """
         deadline = time.monotonic() + self.submit_timeout_s
         if not self._publish.acquire(timeout=self.submit_timeout_s):  # others wait on Redis
-            return self._refuse(spec, "the queue stayed locked by earlier sends")
+            with self._counts:
+                self.refused += 1
+            logger.error("could not queue a %s job (earlier sends held the queue)", spec.kind)
+            return False
         try:
             attempt = 0
             while True:
@@ -186,23 +191,25 @@ class CeleryQueue:
                     time.sleep(min(0.25 * attempt, 2.0, left))
                     continue
                 self._outage_logged = False
-                self.sent += 1
+                with self._counts:
+                    self.sent += 1
                 return True
         finally:
             self._publish.release()
 
     def _refuse(self, spec: JobSpec, why: str) -> bool:
-        self.refused += 1
+        with self._counts:
+            self.refused += 1
         logger.error("could not queue a %s job (%s)", spec.kind, why)
         return False
 
     def _send(self, spec: JobSpec) -> None:
         if self._connection is None:
             self._connection = self.app.connection_for_write()
+        # no kombu retry: it revives the same half-closed channel, and its waits would run
+        # past ``submit_timeout_s``; ``submit`` tries again on a new connection instead
         self.app.send_task(TASK, args=[spec.to_message()], queue=spec.queue,
-                           connection=self._connection, retry=True, retry_policy={
-                               "max_retries": 3, "interval_start": 0.2,
-                               "interval_step": 0.5, "interval_max": 1.0})
+                           connection=self._connection, retry=False)
 
     def _drop_connection(self) -> None:
         connection, self._connection = self._connection, None

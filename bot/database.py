@@ -10,6 +10,7 @@ that finds it behind refuses to start with that instruction rather than half-wor
 from __future__ import annotations
 
 import fcntl
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+logger = logging.getLogger(__name__)
 
 _MIGRATIONS = str(Path(__file__).with_name("migrations"))
 _checked: set[str] = set()  # databases found up to date by this process
@@ -103,7 +106,10 @@ def ensure_schema(engine: Engine) -> None:
                     f"version needs {head}: run `hirebot db upgrade` once, then start again.")
             with _file_lock(Path(engine.url.database or "hirebot.db")):
                 if current_revision(engine) != head:  # another process may have just done it
-                    upgrade(engine)
+                    before, after = upgrade(engine)
+                    # a new store is made at the head without a word; an old one says so
+                    logger.log(logging.INFO if before else logging.DEBUG,
+                               "store schema migrated from %s to %s", before or "none", after)
         _checked.add(key)
 
 

@@ -27,8 +27,8 @@ def configure_logging(level: str = "INFO") -> None:
     )
     for noisy in ("transformers", "sentence_transformers", "httpx", "urllib3", "pypdf"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
-    # a store migrates itself when opened; its "Context impl SQLiteImpl." lines are noise on
-    # every first call (``hirebot db upgrade`` prints what it applied itself)
+    # a store migrates itself when opened, and says so in one line of its own
+    # (bot.database); Alembic's lines ("Context impl SQLiteImpl.") are chatter on every call
     logging.getLogger("alembic").setLevel(logging.WARNING)
     quiet_payload_loggers()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

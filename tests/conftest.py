@@ -10,19 +10,22 @@ import pytest
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # One embedding precision on every CI machine. ``auto`` serves bf16 on CPUs with AVX-512 BF16
-# or AMX and int8 elsewhere; the two differ in the last digits, and the golden outputs, the
-# occupation threshold cases and the refresh gates were recorded with int8. The bot's
-# settings and every subprocess (workers, refresh children) read the variable; embedders a
-# test builds itself with the default ``auto`` get the same answer below. bf16 itself is
-# tested on purpose (tests/test_embeddings_precision.py).
+# or AMX and int8 elsewhere; the two differ in the last digits, and the occupation threshold
+# cases and the refresh gates were recorded with int8. The bot's settings and every
+# subprocess built from them (workers, refresh children) read the variable; embedders a test
+# builds itself with the default ``auto`` get the same answer below. Only the embedding
+# choice is pinned: CPU detection (bf16 autocast in training) is left alone, and bf16
+# serving is tested on purpose (tests/test_embeddings_precision.py).
 os.environ.setdefault("HIREBOT_EMBEDDING_PRECISION", "int8")
 
 
 def _pin_auto_precision() -> None:
     from models.common import embeddings
 
-    if os.environ["HIREBOT_EMBEDDING_PRECISION"] == "int8":
-        embeddings.cpu_has_native_bf16 = lambda: False
+    pinned = os.environ["HIREBOT_EMBEDDING_PRECISION"]
+    if pinned != "auto":
+        resolve = embeddings.resolve_precision
+        embeddings.resolve_precision = lambda p: resolve(pinned if p == "auto" else p)
 
 
 _pin_auto_precision()

@@ -15,7 +15,7 @@ import sys
 from bot.config import Settings, get_settings
 from bot.logging_setup import configure_logging
 from bot.services.team_data import features_from_blob
-from bot.services.versions import PIN_SETTINGS, pinned_dir, registry_for
+from bot.services.versions import PIN_SETTINGS, embedder_for, pinned_dir, registry_for
 from bot.storage import Store
 
 logger = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def run_refresh(kind: str, settings: Settings, *, force: bool = False):
                     registry, team_postings(store), config=config,
                     min_postings=settings.generator_refresh_min_postings,
                     gate_samples=settings.refresh_gate_samples, tolerance=tolerance,
-                    force=force)
+                    force=force, embedder_factory=lambda: embedder_for(settings))
         finally:
             store.close()
     logger.info("%s", outcome.summary())

@@ -14,7 +14,7 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -266,8 +266,12 @@ moves only where the team's labels disagree with the bundled classifier.
 def refresh_generator(registry: Registry, team: Sequence[Posting], *,
                       config: GeneratorRefreshConfig | None = None, min_postings: int = 5,
                       gate_samples: int = 24, tolerance: GateTolerance | None = None,
-                      force: bool = False) -> RefreshOutcome:
-    """Continue training the active generator on team postings; promote if the gate passes."""
+                      force: bool = False,
+                      embedder_factory: Callable[[], object] | None = None) -> RefreshOutcome:
+    """Continue training the active generator on team postings; promote if the gate passes.
+
+    ``embedder_factory`` builds the title resolver's embedder for the gate's drafts (the
+    caller's embedding model and precision; MiniLM at ``auto`` precision when omitted)."""
     from models.generation.postings import deduplicate
     from models.generation.training import save_generator
     from models.refresh.classifier import team_split
@@ -317,7 +321,8 @@ def refresh_generator(registry: Registry, team: Sequence[Posting], *,
 
         titles = [p.title for p in team_eval] + [p.title for p in anchor_eval]
         prompts = [titles[i % len(titles)] for i in range(gate_samples)] if titles else []
-        figures = {name: gate_figures(path, anchor_eval, team_eval, prompts, seed=cfg.seed)
+        figures = {name: gate_figures(path, anchor_eval, team_eval, prompts, seed=cfg.seed,
+                                      embedder_factory=embedder_factory)
                    for name, path in (("active", active_dir), ("candidate", folder))}
         outcome.figures = figures
         cand, act = figures["candidate"], figures["active"]
