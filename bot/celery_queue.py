@@ -27,6 +27,10 @@ from bot.jobs import BULK, INTERACTIVE, QUEUES, JobRunner, JobSpec
 logger = logging.getLogger(__name__)
 
 TASK = "hirebot.job"
+#: The bot's own connections only (sends and queue lengths): a broker that drops packets
+#: instead of refusing must not hold a send, and every upload behind it, for minutes. Never
+#: on the workers' consumers, whose blocking reads wait on the broker by design.
+SEND_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 10}
 #: What a worker process runs jobs with; set by ``hirebot worker`` (``serve_jobs``).
 _context: dict = {}
 
@@ -47,10 +51,7 @@ def celery_app(settings: Settings) -> Celery:
         # "priority": a worker always looks at the queues in the order given (interactive
         # first), so a /jobpost waits at most for the chunk in hand, not for a turn
         broker_transport_options={"visibility_timeout": settings.job_visibility_s,
-                                  "queue_order_strategy": "priority",
-                                  # a broker that drops packets instead of refusing must not
-                                  # hold a publish (and every upload behind it) for minutes
-                                  "socket_connect_timeout": 3, "socket_timeout": 10},
+                                  "queue_order_strategy": "priority"},
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
@@ -205,7 +206,7 @@ class CeleryQueue:
 
     def _send(self, spec: JobSpec) -> None:
         if self._connection is None:
-            self._connection = self.app.connection_for_write()
+            self._connection = self.app.connection_for_write(transport_options=SEND_OPTIONS)
         # no kombu retry: it revives the same half-closed channel, and its waits would run
         # past ``submit_timeout_s``; ``submit`` tries again on a new connection instead
         self.app.send_task(TASK, args=[spec.to_message()], queue=spec.queue,
@@ -224,7 +225,7 @@ class CeleryQueue:
         try:
             # its own short-lived connection: status must not wait behind sends to a broker
             # that is away (the home tab, /hirebot status, the "busy" reply itself)
-            with self.app.connection_for_write() as conn:
+            with self.app.connection_for_write(transport_options=SEND_OPTIONS) as conn:
                 client = conn.default_channel.client
                 return {name: int(client.llen(name)) for name in QUEUES}
         except Exception:  # noqa: BLE001 - status must not fail with the broker
