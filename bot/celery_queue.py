@@ -170,10 +170,7 @@ class CeleryQueue:
         """
         deadline = time.monotonic() + self.submit_timeout_s
         if not self._publish.acquire(timeout=self.submit_timeout_s):  # others wait on Redis
-            with self._counts:
-                self.refused += 1
-            logger.error("could not queue a %s job (earlier sends held the queue)", spec.kind)
-            return False
+            return self._refuse(spec, "earlier sends held the queue")
         try:
             attempt = 0
             while True:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,7 +116,7 @@ def continue_training(active_dir: Path, team_train: Sequence[Posting],
 
 def gate_figures(folder: Path, anchor_eval: Sequence[Posting], team_eval: Sequence[Posting],
                  prompts: Sequence[str], *, max_new_tokens: int = 200,
-                 seed: int = 0, embedder_factory: Callable[[], object] | None = None) -> dict:
+                 seed: int = 0, resolver: object | None = None) -> dict:
     """The figures the gate compares, for one model folder, measured the same way for both."""
     from models.generation.evaluation import is_degenerate
     from models.generation.generator import JobPostGenerator
@@ -124,7 +124,7 @@ def gate_figures(folder: Path, anchor_eval: Sequence[Posting], team_eval: Sequen
 
     # The serving path, on the threads the refresh child was given (one, by default).
     generator = JobPostGenerator.load(folder, decode_threads=0)
-    generator.embedder_factory = embedder_factory
+    generator.resolver = resolver  # one for both folders (None: the generator loads its own)
     figures = {"anchor_bits_per_char": round(bits_per_char(
         generator.model, generator.tokenizer, anchor_eval), 4)}
     if team_eval:

@@ -321,8 +321,15 @@ def refresh_generator(registry: Registry, team: Sequence[Posting], *,
 
         titles = [p.title for p in team_eval] + [p.title for p in anchor_eval]
         prompts = [titles[i % len(titles)] for i in range(gate_samples)] if titles else []
+        resolver = None
+        if prompts:  # the title resolver (MiniLM and its index) loaded once for both folders
+            from models.common.embeddings import FastEmbedder
+            from models.common.occupations import OccupationResolver
+
+            resolver = OccupationResolver.load(
+                embedder_factory() if embedder_factory else FastEmbedder())
         figures = {name: gate_figures(path, anchor_eval, team_eval, prompts, seed=cfg.seed,
-                                      embedder_factory=embedder_factory)
+                                      resolver=resolver)
                    for name, path in (("active", active_dir), ("candidate", folder))}
         outcome.figures = figures
         cand, act = figures["candidate"], figures["active"]
